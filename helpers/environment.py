@@ -1,0 +1,109 @@
+"""One setup call per notebook: quiet TensorFlow, seeds, plotting defaults, one status line.
+
+Importing this module imports TensorFlow with its native start-up chatter (absl's
+"log messages before InitializeLog", oneDNN and CUDA notices) sent to /dev/null. It is
+the only place in the course that silences anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import sys
+from typing import Iterator
+
+import numpy as np
+
+from .profiles import profile
+
+# Must be set before TensorFlow's C++ runtime starts; setdefault lets a curious student override it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block.
+
+    TensorFlow's C++ layer writes some notices before its log level is read, straight to fd 2,
+    where ``TF_CPP_MIN_LOG_LEVEL`` cannot reach them. Python exceptions still propagate.
+    """
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    devnull_fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull_fd, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        os.close(devnull_fd)
+
+
+with quiet_native_stderr():
+    import tensorflow as tf
+
+    # The first device query loads the CUDA stubs, which print their own notices.
+    _GPUS = tf.config.list_physical_devices("GPU")
+
+import keras  # noqa: E402  (after TensorFlow, so Keras finds it already quiet)
+
+tf.get_logger().setLevel(logging.ERROR)
+logging.getLogger("absl").setLevel(logging.ERROR)
+
+DEFAULT_SEED = 42
+
+_PLOT_STYLE = {
+    "figure.figsize": (7.0, 4.0),
+    "figure.dpi": 100,
+    "image.cmap": "gray",
+    "image.interpolation": "nearest",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": "medium",
+}
+_PROJECTOR_STYLE = {"figure.dpi": 130, "font.size": 15, "axes.titlesize": "large", "lines.linewidth": 2.5}
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python's ``random``, NumPy's global generator and TensorFlow/Keras."""
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+    if not _GPUS:
+        # On CPU this costs nothing measurable; on GPU some ops have no deterministic kernel.
+        tf.config.experimental.enable_op_determinism()
+
+
+def device_name() -> str:
+    """``"GPU"`` when TensorFlow sees one, else ``"CPU"``."""
+    return "GPU" if _GPUS else "CPU"
+
+
+def status_line() -> str:
+    """One line for the top of every notebook: versions, device and profile."""
+    return (
+        f"TensorFlow {tf.__version__} (Keras {keras.__version__}) | {device_name()} | "
+        f"profile: {profile()}"
+    )
+
+
+def setup(seed: int = DEFAULT_SEED, presentation: bool | None = None) -> None:
+    """Prepare a notebook: seeds, plotting defaults, and print :func:`status_line`.
+
+    Args:
+        seed: seed for Python, NumPy and TensorFlow.
+        presentation: bigger fonts and figures for a projector; ``None`` reads
+            ``$COURSE_PRESENTATION`` (``1`` turns it on).
+    """
+    import matplotlib as mpl
+
+    profile()  # fail here, early and clearly, on a mistyped COURSE_PROFILE
+    if presentation is None:
+        presentation = os.environ.get("COURSE_PRESENTATION", "") in {"1", "true", "yes"}
+    seed_everything(seed)
+    mpl.rcParams.update(_PLOT_STYLE)
+    if presentation:
+        mpl.rcParams.update(_PROJECTOR_STYLE)
+    print(status_line())

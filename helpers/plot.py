@@ -1,0 +1,91 @@
+"""Plotting helpers that return their matplotlib figure, so tests can inspect it without a screen."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def image_grid(
+    images: Sequence[np.ndarray] | np.ndarray,
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    cell_size: float = 1.6,
+    cmap: str = "gray",
+    suptitle: str | None = None,
+) -> Figure:
+    """Show images in a grid, one per cell, with optional titles.
+
+    Args:
+        images: a sequence of (H, W) or (H, W, C) arrays, or one array of shape (N, H, W[, C]).
+            Color images may be float in 0..1 or 0..255, or uint8; (H, W, 1) is shown as gray.
+        titles: one title per image.
+        ncols: cells per row (fewer if there are fewer images).
+        cell_size: inches per cell.
+
+    Returns:
+        The figure, with one axes per cell (empty cells are hidden).
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("images: expected at least one image, got none")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles: expected {len(images)} titles (one per image), got {len(titles)}")
+    ncols = max(1, min(ncols, len(images)))
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + 0.3), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(_displayable(images[i]), cmap=cmap)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize="small")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def _displayable(image: np.ndarray) -> np.ndarray:
+    """Squeeze a single channel and bring float color images into 0..1 for ``imshow``."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3):
+        raise ValueError(f"images: each image must be (H, W) or (H, W, C), got shape {image.shape}")
+    if image.ndim == 3 and image.dtype != np.uint8:
+        top = 255.0 if image.max() > 1.0 else 1.0
+        image = np.clip(image / top, 0.0, 1.0)
+    return image
+
+
+def training_curves(history: Mapping[str, Sequence[float]] | object) -> Figure:
+    """Plot each metric of a Keras history against the epoch, training and validation together.
+
+    Args:
+        history: ``model.fit(...)``'s return value, or its ``.history`` dict
+            (``{"loss": [...], "val_loss": [...], "accuracy": [...], ...}``).
+
+    Returns:
+        The figure, one axes per metric, one line per split.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping) or not logs:
+        raise ValueError(f"history: expected a Keras History or a non-empty dict of lists, got {type(history).__name__}")
+    metrics = [name for name in logs if not name.startswith("val_")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, name in zip(axes.flat, metrics):
+        for key, label in ((name, "train"), (f"val_{name}", "validation")):
+            if key in logs:
+                values = list(logs[key])
+                ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,50 @@
+import subprocess
+import sys
+import types
+
+import pytest
+
+from helpers import colab
+
+URL = "https://github.com/someone/my-course"
+
+
+def run_setup_cell(monkeypatch, on_colab: bool) -> list[list[str]]:
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(colab.setup_cell(URL), {})
+    return calls
+
+
+def test_setup_cell_does_nothing_off_colab(monkeypatch):
+    assert run_setup_cell(monkeypatch, on_colab=False) == []
+
+
+def test_setup_cell_clones_and_installs_on_colab(monkeypatch):
+    clone, install = run_setup_cell(monkeypatch, on_colab=True)
+    assert clone[:2] == ["git", "clone"] and clone[-2:] == [URL, "/content/my-course"]
+    assert clone[clone.index("--branch") + 1] == colab.COURSE_REF
+    # -e without extras or pins: Colab's TensorFlow satisfies the lower bounds, so it stays.
+    assert install == [sys.executable, "-m", "pip", "install", "-q", "-e", "/content/my-course"]
+    assert sys.path[0] == "/content/my-course"
+
+
+def test_badge_points_at_the_notebook_on_the_repository():
+    badge = colab.badge(URL, "notebooks/01_convolution.ipynb")
+    assert "colab.research.google.com/github/someone/my-course/blob/main/notebooks/01_convolution.ipynb" in badge
+    assert colab.BADGE_PATTERN.fullmatch(badge)
+
+
+@pytest.mark.parametrize("bad", ["https://gitlab.com/a/b", "github.com/a/b", "https://github.com/onlyowner"])
+def test_non_github_urls_are_rejected(bad):
+    with pytest.raises(ValueError, match="url: expected https://github.com/OWNER/NAME"):
+        colab.github_slug(bad)
+
+
+def test_repo_url_is_read_from_pyproject():
+    assert colab.github_slug(colab.repo_url())

@@ -1,0 +1,61 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from helpers import plot
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_image_grid_lays_out_cells_and_titles():
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    fig = plot.image_grid(images, titles=list("abcde"), ncols=3)
+    axes = fig.get_axes()
+    assert len(axes) == 6  # 2 rows of 3; the last one is hidden
+    assert [ax.get_title() for ax in axes[:5]] == list("abcde")
+    assert not axes[5].images
+    np.testing.assert_array_equal(axes[0].images[0].get_array(), images[0])
+
+
+def test_image_grid_handles_color_float_and_single_channel():
+    color = np.full((8, 8, 3), 200.0, dtype=np.float32)
+    gray = np.zeros((8, 8, 1), dtype=np.float32)
+    fig = plot.image_grid([color, gray])
+    shown = fig.get_axes()[0].images[0].get_array()
+    assert shown.max() == pytest.approx(200 / 255)
+    assert fig.get_axes()[1].images[0].get_array().shape == (8, 8)
+
+
+def test_image_grid_rejects_bad_input():
+    with pytest.raises(ValueError, match="titles: expected 2 titles"):
+        plot.image_grid(np.zeros((2, 4, 4)), titles=["one"])
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, C\), got shape \(4,\)"):
+        plot.image_grid([np.zeros(4)])
+    with pytest.raises(ValueError, match="at least one image"):
+        plot.image_grid([])
+
+
+def test_training_curves_pairs_train_and_validation():
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    fig = plot.training_curves(history)
+    loss_ax, acc_ax = fig.get_axes()
+    assert loss_ax.get_title() == "loss" and acc_ax.get_title() == "accuracy"
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["train", "validation"]
+    np.testing.assert_array_equal(acc_ax.get_lines()[1].get_ydata(), [0.4, 0.7])
+
+
+def test_training_curves_accepts_a_history_object():
+    class History:
+        history = {"loss": [3.0, 2.0, 1.0]}
+
+    (ax,) = plot.training_curves(History()).get_axes()
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+
+
+def test_training_curves_rejects_empty_history():
+    with pytest.raises(ValueError, match="history: expected"):
+        plot.training_curves({})
