@@ -1,0 +1,246 @@
+"""Instant feedback for the exercises: run a student's function on small fixed cases against the
+references in :mod:`helpers.ops`, and say in words what is wrong.
+
+Each ``check_*`` prints one short verdict and returns ``True`` or ``False``, so a notebook can
+``assert`` a solution passes. Known mistakes (a flipped kernel, an ignored stride, padding on the
+wrong side, an average that counts padding, ...) are recognized by recomputing the reference the
+wrong way and comparing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import ops
+
+_RTOL, _ATOL = 1e-4, 1e-4
+Mistake = tuple[Callable[[], Any], str]  # (how to compute the wrong answer, what to tell the student)
+
+
+def check_output_size(fn: Callable[..., int]) -> bool:
+    """Check ``fn(n, k, stride=1, padding=0, dilation=1)`` (int padding per side) against the formula."""
+    cases = [
+        (dict(n=5, k=3), "no padding, stride 1"),
+        (dict(n=5, k=3, padding=1), "padding 1"),
+        (dict(n=7, k=3, stride=2), "stride 2"),
+        (dict(n=8, k=3, stride=2), "stride 2 that does not divide evenly (round down)"),
+        (dict(n=9, k=3, dilation=2), "dilation 2"),
+        (dict(n=224, k=7, stride=2, padding=3), "a ResNet stem"),
+    ]
+    for kwargs, label in cases:
+        expected = ops.output_size(**kwargs)
+        got = _call(fn, label, **kwargs)
+        if isinstance(got, str):
+            return _fail("output_size", got)
+        if got != expected:
+            return _fail("output_size", f"{label} {kwargs}: expected {expected}, got {got!r}.")
+    return _pass("output_size", len(cases))
+
+
+def check_corr2d(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
+    """Check ``fn(image, kernel)``: single-channel "valid" cross-correlation, (H, W) -> (H-kh+1, W-kw+1)."""
+    rng = np.random.default_rng(1)
+    cases = [
+        (np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]]), "3x3 image, 2x2 kernel"),
+        (rng.normal(size=(6, 7)), rng.normal(size=(3, 3)), "6x7 image, 3x3 kernel"),
+        (rng.normal(size=(5, 8)), rng.normal(size=(2, 4)), "5x8 image, 2x4 kernel (not square)"),
+    ]
+    for image, kernel, label in cases:
+        mistakes: list[Mistake] = [(lambda: ops.convolve2d(image, kernel), _FLIPPED)]
+        if kernel.shape[0] == kernel.shape[1]:
+            mistakes.append((lambda: ops.corr2d(image, kernel.T), "the kernel's indices are swapped: use kernel[a, b] "
+                             "with a moving down the rows and b across the columns."))
+        problem = _compare(_call(fn, label, image.copy(), kernel.copy()), ops.corr2d(image, kernel), label, mistakes)
+        if problem:
+            return _fail("corr2d", problem)
+    return _pass("corr2d", len(cases))
+
+
+def check_conv2d(fn: Callable[..., np.ndarray]) -> bool:
+    """Check ``fn(x, w, b=None, stride=1, padding="valid", dilation=1)`` with NHWC ``x`` and
+    (kh, kw, C_in, C_out) ``w``. Cases go from plain to every option, passing only the options each
+    case needs, so a partial implementation gets credit for what it does."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 7, 8, 3)).astype(np.float32)
+    w = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
+    w_even = rng.normal(size=(2, 2, 3, 4)).astype(np.float32)
+    bias = rng.normal(size=4).astype(np.float32)
+    cases = [
+        (dict(x=x[:1, :, :, :1], w=w[:, :, :1, :1]), "one image, one channel in and out"),
+        (dict(x=x, w=w), "a batch of 2, 3 channels in, 4 out"),
+        (dict(x=x, w=w, b=bias), "with a bias"),
+        (dict(x=x, w=w, stride=2), "stride 2"),
+        (dict(x=x, w=w, padding=1), "padding 1"),
+        (dict(x=x, w=w, padding="same"), "padding 'same'"),
+        (dict(x=x, w=w_even, padding="same"), "padding 'same' with a 2x2 kernel (uneven padding)"),
+        (dict(x=x, w=w, stride=2, padding="same"), "stride 2 with padding 'same'"),
+        (dict(x=x, w=w, dilation=2), "dilation 2"),
+    ]
+    for kwargs, label in cases:
+        expected = ops.conv2d(**kwargs)
+        problem = _compare(_call(fn, label, **_copied(kwargs)), expected, label, _conv_mistakes(kwargs))
+        if problem:
+            return _fail("conv2d", problem)
+    return _pass("conv2d", len(cases))
+
+
+def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
+    """Check ``fn(x, size=2, stride=None, padding="valid", mode="max")`` with NHWC ``x``."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+    cases = [
+        (dict(x=x[:1, :4, :4, :1]), "2x2 max pooling of one 4x4 channel"),
+        (dict(x=x), "2x2 max pooling, a batch with 3 channels and an odd height"),
+        (dict(x=x, mode="avg"), "2x2 average pooling"),
+        (dict(x=x, size=3, stride=2), "3x3 windows, stride 2 (overlapping)"),
+        (dict(x=x, size=3, stride=1), "3x3 windows, stride 1"),
+        (dict(x=x, padding="same"), "max pooling with padding 'same'"),
+        (dict(x=x, size=3, stride=2, padding="same", mode="avg"), "average pooling with padding 'same'"),
+        (dict(x=x, size=2, stride=2, padding="same", mode="avg"), "average pooling, 'same', padding only after"),
+    ]
+    for kwargs, label in cases:
+        expected = ops.pool2d(**kwargs)
+        problem = _compare(_call(fn, label, **_copied(kwargs)), expected, label, _pool_mistakes(kwargs))
+        if problem:
+            return _fail("pool2d", problem)
+    return _pass("pool2d", len(cases))
+
+
+# --- known mistakes -------------------------------------------------------------------------------
+
+_FLIPPED = (
+    "the kernel is flipped: you computed a true convolution. Deep-learning 'convolution' is "
+    "cross-correlation: multiply image[i + a, j + b] by kernel[a, b], without flipping."
+)
+
+
+def _conv_mistakes(kwargs: dict) -> list[Mistake]:
+    x, w, b = kwargs["x"], kwargs["w"], kwargs.get("b")
+    stride, padding, dilation = kwargs.get("stride", 1), kwargs.get("padding", "valid"), kwargs.get("dilation", 1)
+    options = dict(b=b, stride=stride, padding=padding, dilation=dilation)
+    mistakes: list[Mistake] = [(lambda: ops.conv2d(x, w[::-1, ::-1], **options), _FLIPPED)]
+    if stride != 1:
+        mistakes.append((lambda: ops.conv2d(x, w, **{**options, "stride": 1}), "the stride is ignored."))
+    if dilation != 1:
+        mistakes.append(
+            (lambda: ops.conv2d(x, w, **{**options, "dilation": 1}), "the dilation is ignored: kernel taps sit dilation cells apart.")
+        )
+    if padding != "valid":
+        mistakes.append((lambda: ops.conv2d(x, w, **{**options, "padding": "valid"}), "the padding is ignored."))
+    if padding == "same":
+        mistakes.append((lambda: _conv_padded_wrong_side(x, w, **options), _WRONG_SIDE))
+    if b is not None:
+        mistakes.append((lambda: ops.conv2d(x, w, **{**options, "b": None}), "the bias is not added."))
+    return mistakes
+
+
+_WRONG_SIDE = (
+    "the extra padding cell is on the wrong side. When the total padding is odd, TensorFlow puts the "
+    "extra row and column after the input (bottom and right), not before."
+)
+
+
+def _conv_padded_wrong_side(x, w, b, stride, padding, dilation):
+    pads = [ops.pad_amounts(x.shape[1 + a], w.shape[a], stride, padding, dilation) for a in (0, 1)]
+    swapped = np.pad(x, ((0, 0), pads[0][::-1], pads[1][::-1], (0, 0)))
+    return ops.conv2d(swapped, w, b, stride, "valid", dilation)
+
+
+def _pool_mistakes(kwargs: dict) -> list[Mistake]:
+    x, size = kwargs["x"], kwargs.get("size", 2)
+    stride, padding, mode = kwargs.get("stride"), kwargs.get("padding", "valid"), kwargs.get("mode", "max")
+    other_mode = "avg" if mode == "max" else "max"
+    mistakes: list[Mistake] = [
+        (lambda: ops.pool2d(x, size, stride, padding, other_mode), f"you computed {other_mode} pooling, not {mode}."),
+        (lambda: ops.pool2d(x, size, 1, padding, mode), "the stride is wrong: it defaults to the window size."),
+    ]
+    if padding == "same" and mode == "avg":
+        mistakes.append(
+            (lambda: _avg_pool_counting_padding(x, size, stride), "padded cells are counted in the average: divide "
+             "each window's sum by the number of real (not padded) cells in it, as TensorFlow does.")
+        )
+    if padding == "same":
+        mistakes.append((lambda: ops.pool2d(x, size, stride, "valid", mode), "the padding is ignored."))
+    return mistakes
+
+
+def _avg_pool_counting_padding(x, size, stride):
+    k = size if isinstance(size, int) else size[0]
+    s = stride or k
+    pads = [ops.pad_amounts(x.shape[1 + a], k, s, "same") for a in (0, 1)]
+    padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
+    return ops.pool2d(padded, size, stride, "valid", "avg")
+
+
+# --- comparing and reporting ----------------------------------------------------------------------
+
+
+def _copied(kwargs: dict) -> dict:
+    """Fresh arrays for the student, so a function that writes into its input cannot spoil the reference."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+
+
+def _call(fn: Callable, label: str, *args, **kwargs) -> Any:
+    """Call the student's function; turn an exception into a sentence (returned as a str)."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        return f"case '{label}': not implemented yet (the function raised NotImplementedError)."
+    except Exception as err:  # noqa: BLE001  (any error is feedback for the student)
+        options = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if not isinstance(v, np.ndarray))
+        return f"case '{label}' ({options or 'no options'}): your function raised {type(err).__name__}: {err}"
+
+
+def _compare(got: Any, expected: np.ndarray, label: str, mistakes: Iterable[Mistake]) -> str | None:
+    """``None`` if ``got`` matches, else a sentence saying what is wrong."""
+    if isinstance(got, str):
+        return got
+    if got is None:
+        return f"case '{label}': your function returned None. Fill in its body and return the result."
+    got = np.asarray(got)
+    for wrong_answer, message in mistakes:
+        wrong = wrong_answer()
+        if not _close(got, expected) and _close(got, wrong):
+            return f"case '{label}': {message}"
+    if got.shape != expected.shape:
+        return f"case '{label}': output shape: expected {expected.shape}, got {got.shape}. {_shape_hint(got.shape, expected.shape)}"
+    if _close(got, expected):
+        return None
+    return f"case '{label}': {_value_hint(got, expected)}"
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.allclose(a, b, rtol=_RTOL, atol=_ATOL)
+
+
+def _shape_hint(got: tuple, expected: tuple) -> str:
+    if len(got) != len(expected):
+        return "The number of dimensions differs: keep the layout of the input (NHWC for batches)."
+    spatial = slice(-3, -1) if len(got) == 4 else slice(0, 2)
+    delta = np.subtract(got[spatial], expected[spatial])
+    if np.all(delta == -1):
+        return "Off by one: there are H - kh + 1 positions along H (not H - kh), so your loops stop one short."
+    if np.all(delta == 1):
+        return "Off by one: there are H - kh + 1 positions along H, so your loops go one too far."
+    return "Work out the output size first: floor((H + pad_before + pad_after - span) / stride) + 1."
+
+
+def _value_hint(got: np.ndarray, expected: np.ndarray) -> str:
+    error = np.abs(got.astype(np.float64) - expected)
+    where = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
+    inner = (slice(None),) * (got.ndim - 3) + (slice(1, -1), slice(1, -1)) if got.ndim == 4 else (slice(1, -1),) * 2
+    if got.ndim >= 2 and error[inner].size and np.allclose(got[inner], expected[inner], rtol=_RTOL, atol=_ATOL):
+        return f"the inside is right but the border is wrong (largest error {error.max():.3g} at {where}): check your padding."
+    return f"values differ: largest error {error.max():.3g} at index {where}, expected {expected[where]:.4g}, got {got[where]:.4g}."
+
+
+def _pass(name: str, n_cases: int) -> bool:
+    print(f"✓ {name}: all {n_cases} cases match the reference. Well done!")
+    return True
+
+
+def _fail(name: str, problem: str) -> bool:
+    print(f"✗ {name}: {problem}")
+    return False

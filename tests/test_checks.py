@@ -1,0 +1,126 @@
+"""Each typical student mistake must be diagnosed as that mistake, and a correct answer must pass."""
+
+import numpy as np
+import pytest
+
+from helpers import checks, ops
+
+
+def verdict(check, fn, capsys):
+    passed = check(fn)
+    return passed, capsys.readouterr().out
+
+
+def loop_corr2d(image, kernel, stop_short=False):
+    kh, kw = kernel.shape
+    rows, cols = image.shape[0] - kh + (0 if stop_short else 1), image.shape[1] - kw + (0 if stop_short else 1)
+    return np.array([[np.sum(image[i : i + kh, j : j + kw] * kernel) for j in range(cols)] for i in range(rows)])
+
+
+def conv_with(**overrides):
+    """A conv2d that deliberately gets one thing wrong."""
+
+    def conv(x, w, b=None, stride=1, padding="valid", dilation=1):
+        options = dict(b=b, stride=stride, padding=padding, dilation=dilation)
+        options.update({k: v(options) if callable(v) else v for k, v in overrides.items()})
+        if options.pop("edge_padding", False) and isinstance(padding, int):
+            x = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode="edge")
+            options["padding"] = "valid"
+        return ops.conv2d(x, w, **options)
+
+    return conv
+
+
+def test_correct_answers_pass_with_a_confirmation(capsys):
+    for check, fn in [(checks.check_corr2d, loop_corr2d), (checks.check_conv2d, ops.conv2d),
+                      (checks.check_conv2d, ops.conv2d_naive), (checks.check_pool2d, ops.pool2d),
+                      (checks.check_output_size, ops.output_size)]:
+        passed, out = verdict(check, fn, capsys)
+        assert passed is True and out.startswith("✓") and "all" in out
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda image, kernel: None, "returned None"),
+        (lambda image, kernel: (_ for _ in ()).throw(NotImplementedError), "not implemented yet"),
+        (lambda image, kernel: ops.convolve2d(image, kernel), "kernel is flipped"),
+        (lambda image, kernel: loop_corr2d(image, kernel, stop_short=True), "Off by one: there are H - kh + 1"),
+        (lambda image, kernel: ops.corr2d(image, kernel.T), "the kernel's indices are swapped"),
+        (lambda image, kernel: image[:1, :1] @ kernel, "raised ValueError"),
+    ],
+)
+def test_corr2d_mistakes_are_named(fn, expected, capsys):
+    passed, out = verdict(checks.check_corr2d, fn, capsys)
+    assert passed is False and out.startswith("✗") and expected in out
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (conv_with(w=None), "raised"),
+        (lambda x, w, **_: ops.conv2d(x, w[::-1, ::-1]), "case 'one image, one channel in and out': the kernel is flipped"),
+        (lambda x, w: ops.conv2d(x, w), "case 'with a bias'"),  # does not even accept b
+        (conv_with(b=None), "with a bias': the bias is not added"),
+        (conv_with(stride=1), "case 'stride 2': the stride is ignored"),
+        (conv_with(edge_padding=True), "case 'padding 1': the inside is right but the border is wrong"),
+        (conv_with(padding=lambda o: "valid" if o["padding"] == "same" else o["padding"]), "padding 'same'': the padding is ignored"),
+        (conv_with(dilation=1), "case 'dilation 2': the dilation is ignored"),
+    ],
+)
+def test_conv2d_mistakes_are_named(fn, expected, capsys):
+    passed, out = verdict(checks.check_conv2d, fn, capsys)
+    assert passed is False and expected in out, out
+
+
+def test_conv2d_padding_on_the_wrong_side_is_named(capsys):
+    def conv(x, w, b=None, stride=1, padding="valid", dilation=1):
+        if padding == "same":
+            pads = [ops.pad_amounts(x.shape[1 + a], w.shape[a], stride, "same", dilation)[::-1] for a in (0, 1)]
+            x, padding = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0))), "valid"
+        return ops.conv2d(x, w, b, stride, padding, dilation)
+
+    passed, out = verdict(checks.check_conv2d, conv, capsys)
+    assert not passed and "2x2 kernel (uneven padding)': the extra padding cell is on the wrong side" in out
+
+
+def test_conv2d_check_cannot_be_fooled_by_writing_into_the_input(capsys):
+    def vandal(x, w, b=None, **options):
+        out = ops.conv2d(x, w, b, **options)
+        x[...] = 0
+        return out
+
+    assert verdict(checks.check_conv2d, vandal, capsys)[0] is True
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, padding, "avg"),
+         "you computed avg pooling, not max"),
+        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, 1, padding, mode),
+         "the stride is wrong: it defaults to the window size"),
+        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, "valid", mode),
+         "max pooling with padding 'same'': the padding is ignored"),
+    ],
+)
+def test_pool2d_mistakes_are_named(fn, expected, capsys):
+    passed, out = verdict(checks.check_pool2d, fn, capsys)
+    assert passed is False and expected in out, out
+
+
+def test_average_pooling_that_counts_padding_is_named(capsys):
+    def pool(x, size=2, stride=None, padding="valid", mode="max"):
+        if padding == "same" and mode == "avg":
+            return checks._avg_pool_counting_padding(x, size, stride)
+        return ops.pool2d(x, size, stride, padding, mode)
+
+    passed, out = verdict(checks.check_pool2d, pool, capsys)
+    assert not passed and "padded cells are counted in the average" in out
+
+
+def test_output_size_mistakes_are_reported_with_the_case(capsys):
+    passed, out = verdict(checks.check_output_size, lambda n, k, stride=1, padding=0, dilation=1: n - k + 1, capsys)
+    assert not passed and "padding 1" in out and "expected 5, got 3" in out
+    passed, out = verdict(checks.check_output_size, lambda n, k, stride=1, padding=0, dilation=1: round((n + 2 * padding - k) / stride + 1), capsys)
+    assert not passed and "round down" in out
