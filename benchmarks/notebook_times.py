@@ -16,6 +16,7 @@ import platform
 import time
 from pathlib import Path
 
+from helpers.files import atomic_write
 from tests.notebook_utils import NOTEBOOKS, execute
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,12 +43,6 @@ def markdown(result: dict, profiles: list[str]) -> str:
     return "\n".join(lines) + f"\n\nMeasured {result['date']} on {result['machine']}.\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", nargs="+", default=["smoke", "live"], choices=["smoke", "live", "full"])
@@ -55,8 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     result = time_notebooks(args.profiles, args.notebooks)
     RESULTS.mkdir(exist_ok=True)
-    write_atomically(RESULTS / "notebook_times.json", json.dumps(result, indent=2) + "\n")
-    write_atomically(RESULTS / "notebook_times.md", markdown(result, args.profiles))
+    atomic_write(RESULTS / "notebook_times.json", json.dumps(result, indent=2) + "\n")
+    atomic_write(RESULTS / "notebook_times.md", markdown(result, args.profiles))
     print(json.dumps(result, indent=2))
 
 

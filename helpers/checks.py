@@ -9,7 +9,8 @@ wrong way and comparing.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,13 @@ def check_corr2d(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
     for image, kernel, label in cases:
         mistakes: list[Mistake] = [(lambda: ops.convolve2d(image, kernel), _FLIPPED)]
         if kernel.shape[0] == kernel.shape[1]:
-            mistakes.append((lambda: ops.corr2d(image, kernel.T), "the kernel's indices are swapped: use kernel[a, b] "
-                             "with a moving down the rows and b across the columns."))
+            mistakes.append(
+                (
+                    lambda: ops.corr2d(image, kernel.T),
+                    "the kernel's indices are swapped: use kernel[a, b] "
+                    "with a moving down the rows and b across the columns.",
+                )
+            )
         problem = _compare(_call(fn, label, image.copy(), kernel.copy()), ops.corr2d(image, kernel), label, mistakes)
         if problem:
             return _fail("corr2d", problem)
@@ -108,6 +114,37 @@ def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
     return _pass("pool2d", len(cases))
 
 
+def check_global_pool(fn: Callable[[np.ndarray], np.ndarray], mode: str = "avg") -> bool:
+    """Check ``fn(x)``: global average (or max) pooling of NHWC ``x`` down to shape (N, C)."""
+    if mode not in ("avg", "max"):
+        raise ValueError(f"mode: expected 'avg' or 'max', got {mode!r}")
+    rng = np.random.default_rng(4)
+    reduce = np.mean if mode == "avg" else np.max
+    cases = [
+        (rng.normal(size=(1, 3, 3, 2)), "one 3x3 image, 2 channels"),
+        (rng.normal(size=(2, 5, 4, 3)), "2 images, 5x4, 3 channels"),
+    ]
+    for x, label in cases:
+        mistakes: list[Mistake] = [
+            (
+                lambda: reduce(x, axis=(1, 2), keepdims=True),
+                "keep only (N, C): the pooled height and width must go (no keepdims).",
+            ),
+            (
+                lambda: reduce(x, axis=(1, 2, 3)),
+                "you pooled over the channels too: pool over height and width only (axes 1 and 2).",
+            ),
+            (
+                lambda: reduce(x, axis=(0, 1, 2)),
+                "you pooled over the batch: each image keeps its own result (pool over axes 1 and 2).",
+            ),
+        ]
+        problem = _compare(_call(fn, label, x.copy()), reduce(x, axis=(1, 2)), label, mistakes)
+        if problem:
+            return _fail(f"global {mode} pooling", problem)
+    return _pass(f"global {mode} pooling", len(cases))
+
+
 # --- known mistakes -------------------------------------------------------------------------------
 
 _FLIPPED = (
@@ -125,7 +162,10 @@ def _conv_mistakes(kwargs: dict) -> list[Mistake]:
         mistakes.append((lambda: ops.conv2d(x, w, **{**options, "stride": 1}), "the stride is ignored."))
     if dilation != 1:
         mistakes.append(
-            (lambda: ops.conv2d(x, w, **{**options, "dilation": 1}), "the dilation is ignored: kernel taps sit dilation cells apart.")
+            (
+                lambda: ops.conv2d(x, w, **{**options, "dilation": 1}),
+                "the dilation is ignored: kernel taps sit dilation cells apart.",
+            )
         )
     if padding != "valid":
         mistakes.append((lambda: ops.conv2d(x, w, **{**options, "padding": "valid"}), "the padding is ignored."))
@@ -158,8 +198,11 @@ def _pool_mistakes(kwargs: dict) -> list[Mistake]:
     ]
     if padding == "same" and mode == "avg":
         mistakes.append(
-            (lambda: _avg_pool_counting_padding(x, size, stride), "padded cells are counted in the average: divide "
-             "each window's sum by the number of real (not padded) cells in it, as TensorFlow does.")
+            (
+                lambda: _avg_pool_counting_padding(x, size, stride),
+                "padded cells are counted in the average: divide "
+                "each window's sum by the number of real (not padded) cells in it, as TensorFlow does.",
+            )
         )
     if padding == "same":
         mistakes.append((lambda: ops.pool2d(x, size, stride, "valid", mode), "the padding is ignored."))
@@ -205,7 +248,8 @@ def _compare(got: Any, expected: np.ndarray, label: str, mistakes: Iterable[Mist
         if not _close(got, expected) and _close(got, wrong):
             return f"case '{label}': {message}"
     if got.shape != expected.shape:
-        return f"case '{label}': output shape: expected {expected.shape}, got {got.shape}. {_shape_hint(got.shape, expected.shape)}"
+        hint = _shape_hint(got.shape, expected.shape)
+        return f"case '{label}': output shape: expected {expected.shape}, got {got.shape}. {hint}"
     if _close(got, expected):
         return None
     return f"case '{label}': {_value_hint(got, expected)}"
@@ -230,10 +274,11 @@ def _shape_hint(got: tuple, expected: tuple) -> str:
 def _value_hint(got: np.ndarray, expected: np.ndarray) -> str:
     error = np.abs(got.astype(np.float64) - expected)
     where = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
-    inner = (slice(None),) * (got.ndim - 3) + (slice(1, -1), slice(1, -1)) if got.ndim == 4 else (slice(1, -1),) * 2
+    inner = (slice(None), slice(1, -1), slice(1, -1)) if got.ndim == 4 else (slice(1, -1),) * 2
+    largest = f"largest error {error.max():.3g} at index {where}"
     if got.ndim >= 2 and error[inner].size and np.allclose(got[inner], expected[inner], rtol=_RTOL, atol=_ATOL):
-        return f"the inside is right but the border is wrong (largest error {error.max():.3g} at {where}): check your padding."
-    return f"values differ: largest error {error.max():.3g} at index {where}, expected {expected[where]:.4g}, got {got[where]:.4g}."
+        return f"the inside is right but the border is wrong ({largest}): check your padding."
+    return f"values differ: {largest}, expected {expected[where]:.4g}, got {got[where]:.4g}."
 
 
 def _pass(name: str, n_cases: int) -> bool:

@@ -15,10 +15,12 @@ import gzip
 import os
 import tempfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+
+from .files import atomic_write
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -68,9 +70,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with gzip.open(path, "rb") as stream:
             raw = stream.read()
     except (OSError, EOFError, zlib.error) as err:
-        raise DataFileError(f"{path}: cannot decompress ({err}); the file is truncated or corrupt. {_FIX_ADVICE}") from err
+        raise DataFileError(
+            f"{path}: cannot decompress ({err}); the file is truncated or corrupt. {_FIX_ADVICE}"
+        ) from err
     if len(raw) < 4 or raw[0:2] != b"\x00\x00" or raw[2] != _IDX_UBYTE or raw[3] == 0:
-        raise DataFileError(f"{path}: bad IDX magic number {raw[:4].hex() or '(empty)'}; expected 000008 then a dimension count. {_FIX_ADVICE}")
+        raise DataFileError(
+            f"{path}: bad IDX magic number {raw[:4].hex() or '(empty)'}; "
+            f"expected 000008 then a dimension count. {_FIX_ADVICE}"
+        )
     ndim = raw[3]
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
@@ -79,7 +86,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     expected = header_size + int(np.prod(shape))
     if len(raw) != expected:
         raise DataFileError(
-            f"{path}: header promises shape {shape} ({expected} bytes) but the file holds {len(raw)} bytes. {_FIX_ADVICE}"
+            f"{path}: header promises shape {shape} ({expected} bytes) "
+            f"but the file holds {len(raw)} bytes. {_FIX_ADVICE}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
 
@@ -90,11 +98,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     if array.dtype != np.uint8 or array.ndim == 0:
         raise ValueError(f"array: expected a uint8 array with at least one dimension, got {array.dtype} {array.shape}")
     header = bytes([0, 0, _IDX_UBYTE, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path = Path(path)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        with gzip.GzipFile(fileobj=tmp, mode="wb", mtime=0) as stream:
-            stream.write(header + array.tobytes())
-    os.replace(tmp.name, path)
+    atomic_write(path, gzip.compress(header + array.tobytes(), mtime=0))
 
 
 def fashion_mnist_dirs() -> list[Path]:
@@ -160,9 +164,7 @@ def load_fashion_mnist(
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def stratified_subset(
-    x: np.ndarray, y: np.ndarray, n: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def stratified_subset(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random subset of ``n`` samples with the class proportions of ``y``.
 
     Args:

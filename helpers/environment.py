@@ -12,7 +12,7 @@ import logging
 import os
 import random
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -83,10 +83,7 @@ def device_name() -> str:
 
 def status_line() -> str:
     """One line for the top of every notebook: versions, device and profile."""
-    return (
-        f"TensorFlow {tf.__version__} (Keras {keras.__version__}) | {device_name()} | "
-        f"profile: {profile()}"
-    )
+    return f"TensorFlow {tf.__version__} (Keras {keras.__version__}) | {device_name()} | profile: {profile()}"
 
 
 def setup(seed: int = DEFAULT_SEED, presentation: bool | None = None) -> None:

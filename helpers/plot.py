@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,6 +17,7 @@ def image_grid(
     cell_size: float = 1.6,
     cmap: str = "gray",
     suptitle: str | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> Figure:
     """Show images in a grid, one per cell, with optional titles.
 
@@ -26,6 +27,8 @@ def image_grid(
         titles: one title per image.
         ncols: cells per row (fewer if there are fewer images).
         cell_size: inches per cell.
+        value_range: (low, high) shared by every image, so their colors compare; by default each
+            image is scaled on its own.
 
     Returns:
         The figure, with one axes per cell (empty cells are hidden).
@@ -42,7 +45,8 @@ def image_grid(
         ax.axis("off")
         if i >= len(images):
             continue
-        ax.imshow(_displayable(images[i]), cmap=cmap)
+        low, high = value_range or (None, None)
+        ax.imshow(_displayable(images[i]), cmap=cmap, vmin=low, vmax=high)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize="small")
     if suptitle:
@@ -64,7 +68,7 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def training_curves(history: Mapping[str, Sequence[float]] | object) -> Figure:
+def training_curves(history: Mapping[str, Sequence[float]] | object, xlabel: str = "epoch") -> Figure:
     """Plot each metric of a Keras history against the epoch, training and validation together.
 
     Args:
@@ -76,16 +80,61 @@ def training_curves(history: Mapping[str, Sequence[float]] | object) -> Figure:
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
-        raise ValueError(f"history: expected a Keras History or a non-empty dict of lists, got {type(history).__name__}")
+        raise ValueError(
+            f"history: expected a Keras History or a non-empty dict of lists, got {type(history).__name__}"
+        )
     metrics = [name for name in logs if not name.startswith("val_")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
     for ax, name in zip(axes.flat, metrics):
         for key, label in ((name, "train"), (f"val_{name}", "validation")):
             if key in logs:
                 values = list(logs[key])
-                ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
-        ax.set_xlabel("epoch")
+                ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) <= 30 else None, label=label)
+        ax.set_xlabel(xlabel)
         ax.set_title(name)
         ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def matrices(arrays: Sequence[np.ndarray], titles: Sequence[str], fmt: str = "{:g}") -> Figure:
+    """Small 2-D arrays side by side as heat maps with every value written in its cell.
+
+    Args:
+        arrays: 2-D arrays, each (rows, cols), small enough to read (up to about 10x10).
+        titles: one per array.
+        fmt: format for the numbers.
+    """
+    if len(arrays) != len(titles):
+        raise ValueError(f"titles: expected {len(arrays)} titles (one per array), got {len(titles)}")
+    fig, axes = plt.subplots(1, len(arrays), figsize=(2.4 * len(arrays), 2.6), squeeze=False)
+    for ax, array, title in zip(axes.flat, arrays, titles):
+        array = np.asarray(array)
+        if array.ndim != 2:
+            raise ValueError(f"arrays: each must be 2-D (rows, cols), got shape {array.shape}")
+        ax.imshow(array, cmap="Blues")
+        middle = (array.max() + array.min()) / 2
+        for (row, col), value in np.ndenumerate(array):
+            color = "white" if value > middle else "black"
+            ax.text(col, row, fmt.format(value), ha="center", va="center", color=color)
+        ax.set_title(title)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def timing_bars(seconds: Mapping[str, float], title: str = "time per call (log scale)") -> Figure:
+    """A horizontal bar per candidate, log-scaled, each labelled with its time in milliseconds."""
+    if not seconds:
+        raise ValueError("seconds: expected at least one timing, got none")
+    names, values = list(seconds), [1000 * s for s in seconds.values()]
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.5 * len(names)))
+    bars = ax.barh(names, values)
+    ax.bar_label(bars, labels=[f"{v:.3g} ms" for v in values], padding=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("milliseconds")
+    ax.set_title(title)
+    ax.invert_yaxis()
+    ax.margins(x=0.3)
     fig.tight_layout()
     return fig

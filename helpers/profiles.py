@@ -13,8 +13,9 @@ so the notebook text is identical in every profile.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any
 
 PROFILES = ("smoke", "live", "full")
 DEFAULT_PROFILE = "full"
@@ -30,8 +31,7 @@ def profile() -> str:
     value = os.environ.get(ENV_VAR, "").strip().lower() or DEFAULT_PROFILE
     if value not in PROFILES:
         raise ValueError(
-            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a course profile; "
-            f"expected one of {', '.join(PROFILES)}"
+            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a course profile; expected one of {', '.join(PROFILES)}"
         )
     return value
 

@@ -23,7 +23,9 @@ def execute(path: Path, profile: str = "smoke", timeout: int = 600) -> nbformat.
     env_before = os.environ.get("COURSE_PROFILE")
     os.environ["COURSE_PROFILE"] = profile  # the kernel inherits this at start-up
     try:
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         if env_before is None:
             os.environ.pop("COURSE_PROFILE")

@@ -32,9 +32,13 @@ def conv_with(**overrides):
 
 
 def test_correct_answers_pass_with_a_confirmation(capsys):
-    for check, fn in [(checks.check_corr2d, loop_corr2d), (checks.check_conv2d, ops.conv2d),
-                      (checks.check_conv2d, ops.conv2d_naive), (checks.check_pool2d, ops.pool2d),
-                      (checks.check_output_size, ops.output_size)]:
+    for check, fn in [
+        (checks.check_corr2d, loop_corr2d),
+        (checks.check_conv2d, ops.conv2d),
+        (checks.check_conv2d, ops.conv2d_naive),
+        (checks.check_pool2d, ops.pool2d),
+        (checks.check_output_size, ops.output_size),
+    ]:
         passed, out = verdict(check, fn, capsys)
         assert passed is True and out.startswith("✓") and "all" in out
 
@@ -59,12 +63,18 @@ def test_corr2d_mistakes_are_named(fn, expected, capsys):
     "fn, expected",
     [
         (conv_with(w=None), "raised"),
-        (lambda x, w, **_: ops.conv2d(x, w[::-1, ::-1]), "case 'one image, one channel in and out': the kernel is flipped"),
+        (
+            lambda x, w, **_: ops.conv2d(x, w[::-1, ::-1]),
+            "case 'one image, one channel in and out': the kernel is flipped",
+        ),
         (lambda x, w: ops.conv2d(x, w), "case 'with a bias'"),  # does not even accept b
         (conv_with(b=None), "with a bias': the bias is not added"),
         (conv_with(stride=1), "case 'stride 2': the stride is ignored"),
         (conv_with(edge_padding=True), "case 'padding 1': the inside is right but the border is wrong"),
-        (conv_with(padding=lambda o: "valid" if o["padding"] == "same" else o["padding"]), "padding 'same'': the padding is ignored"),
+        (
+            conv_with(padding=lambda o: "valid" if o["padding"] == "same" else o["padding"]),
+            "padding 'same'': the padding is ignored",
+        ),
         (conv_with(dilation=1), "case 'dilation 2': the dilation is ignored"),
     ],
 )
@@ -96,12 +106,18 @@ def test_conv2d_check_cannot_be_fooled_by_writing_into_the_input(capsys):
 @pytest.mark.parametrize(
     "fn, expected",
     [
-        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, padding, "avg"),
-         "you computed avg pooling, not max"),
-        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, 1, padding, mode),
-         "the stride is wrong: it defaults to the window size"),
-        (lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, "valid", mode),
-         "max pooling with padding 'same'': the padding is ignored"),
+        (
+            lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, padding, "avg"),
+            "you computed avg pooling, not max",
+        ),
+        (
+            lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, 1, padding, mode),
+            "the stride is wrong: it defaults to the window size",
+        ),
+        (
+            lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, "valid", mode),
+            "max pooling with padding 'same'': the padding is ignored",
+        ),
     ],
 )
 def test_pool2d_mistakes_are_named(fn, expected, capsys):
@@ -122,5 +138,31 @@ def test_average_pooling_that_counts_padding_is_named(capsys):
 def test_output_size_mistakes_are_reported_with_the_case(capsys):
     passed, out = verdict(checks.check_output_size, lambda n, k, stride=1, padding=0, dilation=1: n - k + 1, capsys)
     assert not passed and "padding 1" in out and "expected 5, got 3" in out
-    passed, out = verdict(checks.check_output_size, lambda n, k, stride=1, padding=0, dilation=1: round((n + 2 * padding - k) / stride + 1), capsys)
+    passed, out = verdict(
+        checks.check_output_size,
+        lambda n, k, stride=1, padding=0, dilation=1: round((n + 2 * padding - k) / stride + 1),
+        capsys,
+    )
     assert not passed and "round down" in out
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda x: x.mean(axis=(1, 2)), "✓ global avg pooling"),
+        (lambda x: x.mean(axis=(1, 2), keepdims=True), "no keepdims"),
+        (lambda x: x.mean(axis=(1, 2, 3)), "pooled over the channels too"),
+        (lambda x: x.max(axis=(1, 2)), "values differ"),
+    ],
+)
+def test_global_pool_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_global_pool, fn, capsys)
+    assert expected in out and passed == expected.startswith("✓")
+
+
+def test_global_pool_check_names_the_batch_mistake_and_checks_max(capsys):
+    assert not checks.check_global_pool(lambda x: x.max(axis=(0, 1, 2)), mode="max")
+    assert "pooled over the batch" in capsys.readouterr().out
+    assert checks.check_global_pool(lambda x: x.max(axis=(1, 2)), mode="max")
+    with pytest.raises(ValueError, match="mode: expected 'avg' or 'max'"):
+        checks.check_global_pool(lambda x: x, mode="sum")

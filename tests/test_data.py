@@ -92,7 +92,9 @@ def test_course_data_dir_comes_first(tmp_path, monkeypatch):
 def test_search_order_after_the_variable(monkeypatch):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     assert data.fashion_mnist_dirs() == [
-        data.DATA_DIR / "fashion-mnist", data.DEBIAN_FASHION_DIR, data.KERAS_FASHION_DIR
+        data.DATA_DIR / "fashion-mnist",
+        data.DEBIAN_FASHION_DIR,
+        data.KERAS_FASHION_DIR,
     ]
 
 

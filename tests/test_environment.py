@@ -58,6 +58,9 @@ def test_importing_helpers_prints_nothing():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
         [sys.executable, "-c", "import helpers, keras; keras.layers.Dense(2)(helpers.environment.tf.zeros((1, 3)))"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     assert result.stdout == "" and result.stderr == "", result.stderr

@@ -37,9 +37,14 @@ def test_naive_and_vectorized_agree_including_stride_with_dilation(seed):
     x = rng.normal(size=(2, 9, 8, 2)).astype(np.float32)
     w = rng.normal(size=(int(rng.integers(1, 4)), int(rng.integers(1, 4)), 2, 3)).astype(np.float32)
     b = rng.normal(size=3).astype(np.float32)
-    options = dict(stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))), dilation=int(rng.integers(1, 3)),
-                   padding=["valid", "same", 1][seed % 3])
-    np.testing.assert_allclose(ops.conv2d_naive(x, w, b, **options), ops.conv2d(x, w, b, **options), rtol=1e-5, atol=1e-5)
+    options = dict(
+        stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+        dilation=int(rng.integers(1, 3)),
+        padding=["valid", "same", 1][seed % 3],
+    )
+    np.testing.assert_allclose(
+        ops.conv2d_naive(x, w, b, **options), ops.conv2d(x, w, b, **options), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_conv2d_bias_and_large_batch_chunks():
@@ -94,8 +99,16 @@ def test_same_average_pooling_ignores_padded_cells():
 
 @pytest.mark.parametrize(
     "n, k, stride, padding, dilation, expected",
-    [(5, 3, 1, 0, 1, 3), (5, 3, 1, 1, 1, 5), (7, 3, 2, 0, 1, 3), (8, 3, 2, 0, 1, 3), (9, 3, 1, 0, 2, 5),
-     (224, 7, 2, 3, 1, 112), (7, 3, 2, "same", 1, 4), (7, 3, 1, "valid", 1, 5)],
+    [
+        (5, 3, 1, 0, 1, 3),
+        (5, 3, 1, 1, 1, 5),
+        (7, 3, 2, 0, 1, 3),
+        (8, 3, 2, 0, 1, 3),
+        (9, 3, 1, 0, 2, 5),
+        (224, 7, 2, 3, 1, 112),
+        (7, 3, 2, "same", 1, 4),
+        (7, 3, 1, "valid", 1, 5),
+    ],
 )
 def test_output_size_formula(n, k, stride, padding, dilation, expected):
     assert ops.output_size(n, k, stride, padding, dilation) == expected
@@ -104,13 +117,34 @@ def test_output_size_formula(n, k, stride, padding, dilation, expected):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: ops.conv2d(np.zeros((4, 4, 1)), np.zeros((3, 3, 1, 1))), r"x: expected 4 dimensions \(N, H, W, C_in\), got shape \(4, 4, 1\)"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 1, 1))), r"w: expected 3 input channels.*got w of shape \(3, 3, 1, 1\) with 1"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((5, 5, 1, 1))), r"w: kernel spans 5 cells along H.*padded input \(4\)"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), dilation=2), r"kernel spans 5 cells.*dilation 2"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), stride=0), r"stride: expected a positive int.*got 0"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 2)), b=np.zeros(3)), r"b: expected shape \(2,\)"),
-        (lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), padding="full"), r"padding: expected 'valid', 'same' or an int"),
+        (
+            lambda: ops.conv2d(np.zeros((4, 4, 1)), np.zeros((3, 3, 1, 1))),
+            r"x: expected 4 dimensions \(N, H, W, C_in\), got shape \(4, 4, 1\)",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 1, 1))),
+            r"w: expected 3 input channels.*got w of shape \(3, 3, 1, 1\) with 1",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((5, 5, 1, 1))),
+            r"w: kernel spans 5 cells along H.*padded input \(4\)",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), dilation=2),
+            r"kernel spans 5 cells.*dilation 2",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), stride=0),
+            r"stride: expected a positive int.*got 0",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 2)), b=np.zeros(3)),
+            r"b: expected shape \(2,\)",
+        ),
+        (
+            lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), padding="full"),
+            r"padding: expected 'valid', 'same' or an int",
+        ),
         (lambda: ops.conv2d_naive(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 2, 1))), r"w: expected 1 input channels"),
         (lambda: ops.pool2d(np.zeros((4, 4)), 2), r"x: expected 4 dimensions"),
         (lambda: ops.pool2d(np.zeros((1, 4, 4, 1)), 2, mode="median"), r"mode: expected 'max' or 'avg'"),

@@ -47,5 +47,7 @@ def test_package_lower_bounds_admit_the_pins():
     for spec in project["dependencies"]:
         requirement = Requirement(spec)
         assert requirement.name in pins, f"{requirement.name} is a dependency but not pinned in requirements.txt"
-        assert requirement.specifier.contains(pins[requirement.name]), f"{spec} excludes the pin {pins[requirement.name]}"
+        assert requirement.specifier.contains(pins[requirement.name]), (
+            f"{spec} excludes the pin {pins[requirement.name]}"
+        )
         assert all(s.operator == ">=" for s in requirement.specifier), f"{spec}: use lower bounds only (Colab)"

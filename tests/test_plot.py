@@ -59,3 +59,27 @@ def test_training_curves_accepts_a_history_object():
 def test_training_curves_rejects_empty_history():
     with pytest.raises(ValueError, match="history: expected"):
         plot.training_curves({})
+
+
+def test_image_grid_can_share_one_value_range():
+    fig = plot.image_grid([np.zeros((3, 3)), np.ones((3, 3))], value_range=(-1, 1))
+    assert all(ax.images[0].get_clim() == (-1, 1) for ax in fig.get_axes())
+
+
+def test_matrices_write_every_value():
+    fig = plot.matrices([np.arange(4).reshape(2, 2), np.eye(3)], titles=["a", "b"])
+    first, second = fig.get_axes()
+    assert [t.get_text() for t in first.texts] == ["0", "1", "2", "3"]
+    assert len(second.texts) == 9 and second.get_title() == "b"
+    with pytest.raises(ValueError, match="titles: expected 2"):
+        plot.matrices([np.eye(2), np.eye(2)], titles=["a"])
+    with pytest.raises(ValueError, match=r"arrays: each must be 2-D"):
+        plot.matrices([np.zeros(3)], titles=["a"])
+
+
+def test_timing_bars_label_milliseconds():
+    (ax,) = plot.timing_bars({"slow": 0.5, "fast": 0.002}).get_axes()
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.texts] == ["500 ms", "2 ms"]
+    with pytest.raises(ValueError, match="seconds: expected at least one"):
+        plot.timing_bars({})

@@ -1,0 +1,27 @@
+import pytest
+
+from helpers import files
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "result.json"
+    target.write_text("old")
+    files.atomic_write(target, '{"new": true}')
+    assert target.read_text() == '{"new": true}'
+    files.atomic_write(target, b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "result.json"
+    target.write_text("old")
+
+    def full_disk(*_):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        files.atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
