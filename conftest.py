@@ -1,6 +1,7 @@
-"""Test-wide settings: notebooks (run by nbval) and tests use the smoke profile unless told otherwise."""
+"""Test-wide settings, inherited by the kernels nbval starts: the smoke profile unless told otherwise."""
 
 import os
 
 os.environ.setdefault("COURSE_PROFILE", "smoke")
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Executed notebooks print one line per epoch instead of redrawing figures (helpers.live).
+os.environ.setdefault("COURSE_PLAIN_PROGRESS", "1")

@@ -145,6 +145,67 @@ def check_global_pool(fn: Callable[[np.ndarray], np.ndarray], mode: str = "avg")
     return _pass(f"global {mode} pooling", len(cases))
 
 
+def check_conv_params(fn: Callable[[int, int, int, int], int]) -> bool:
+    """Check ``fn(kh, kw, c_in, c_out)``: the number of trainable parameters of a Conv2D layer with bias."""
+    cases = [(3, 3, 1, 32), (3, 3, 32, 64), (5, 5, 3, 16), (1, 1, 256, 64), (3, 1, 8, 4)]
+    for kh, kw, c_in, c_out in cases:
+        label = f"{kh}x{kw} kernel, {c_in} -> {c_out} channels"
+        mistakes: list[Mistake] = [
+            (lambda: kh * kw * c_in * c_out, "the bias is missing: each output channel has one."),
+            (lambda: kh * kw * c_out + c_out, "each output channel has a kernel for every input channel (times c_in)."),
+            (lambda: kh * kw * c_in * c_out + c_in, "there is one bias per output channel, not per input channel."),
+        ]
+        problem = _compare_scalar(
+            _call(fn, label, kh, kw, c_in, c_out), kh * kw * c_in * c_out + c_out, label, mistakes
+        )
+        if problem:
+            return _fail("conv_params", problem)
+    return _pass("conv_params", len(cases))
+
+
+def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> bool:
+    """Check ``fn(layers)``: the receptive field (pixels along one axis) after a stack of layers,
+    each given as ``(kernel_size, stride)``."""
+    cases = [
+        ([(3, 1)], "one 3x3 convolution"),
+        ([(3, 1), (3, 1)], "two 3x3 convolutions"),
+        ([(3, 1), (2, 2), (3, 1)], "conv, 2x2 pool, conv"),
+        ([(3, 1), (2, 2), (3, 1), (2, 2)], "the lesson's CNN"),
+        ([(7, 2), (3, 2), (3, 1)], "a ResNet-like stem"),
+    ]
+    for stack, label in cases:
+        mistakes: list[Mistake] = [
+            (lambda: 1 + sum(k - 1 for k, _ in stack), "the strides are ignored: after a stride-2 layer, each step "
+             "of the next kernel moves 2 input pixels, so multiply (k - 1) by the product of earlier strides."),
+            (lambda: sum(k for k, _ in stack), "the sizes are added: a field grows by k - 1 per layer, starting from 1."),
+        ]  # fmt: skip
+        expected = _reference_receptive_field(stack)
+        problem = _compare_scalar(_call(fn, label, [tuple(layer) for layer in stack]), expected, label, mistakes)
+        if problem:
+            return _fail("receptive_field", problem)
+    return _pass("receptive_field", len(cases))
+
+
+def _reference_receptive_field(stack: list[tuple[int, int]]) -> int:
+    field, jump = 1, 1
+    for kernel, stride in stack:
+        field, jump = field + (kernel - 1) * jump, jump * stride
+    return field
+
+
+def _compare_scalar(got: Any, expected: int, label: str, mistakes: Iterable[Mistake]) -> str | None:
+    if isinstance(got, str):
+        return got
+    if got is None:
+        return f"case '{label}': your function returned None. Fill in its body and return the result."
+    if got == expected:
+        return None
+    for wrong_answer, message in mistakes:
+        if got == wrong_answer() != expected:
+            return f"case '{label}': {message}"
+    return f"case '{label}': expected {expected}, got {got!r}."
+
+
 # --- known mistakes -------------------------------------------------------------------------------
 
 _FLIPPED = (

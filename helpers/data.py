@@ -220,3 +220,66 @@ def load_photo(name: str, size: Sequence[int] | None = None, grayscale: bool = F
         if size is not None:
             image = image.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR)
         return np.asarray(image, dtype=np.float32)
+
+
+IMAGENET_INDEX = DATA_DIR / "imagenet_class_index.json"
+IMAGENET_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"  # Keras checks its download against the same md5
+
+
+def imagenet_labels() -> list[tuple[str, str]]:
+    """The 1000 ImageNet classes as ``(WordNet id, name)``, indexed like Keras' models
+    (281 is ``("n02123045", "tabby")``). Read from ``data/imagenet_class_index.json``, offline."""
+    import json
+
+    index = json.loads(IMAGENET_INDEX.read_text())
+    return [tuple(index[str(i)]) for i in range(len(index))]
+
+
+def decode_top_k(probabilities: np.ndarray, k: int = 5) -> list[list[tuple[str, str, float]]]:
+    """Like ``keras.applications.imagenet_utils.decode_predictions``, offline.
+
+    Args:
+        probabilities: shape (N, 1000).
+
+    Returns:
+        For each sample, the ``k`` most likely ``(WordNet id, name, probability)``, most likely first.
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] != 1000:
+        raise ValueError(f"probabilities: expected shape (N, 1000), got {probabilities.shape}")
+    if not 1 <= k <= 1000:
+        raise ValueError(f"k: expected 1 <= k <= 1000, got {k}")
+    labels = imagenet_labels()
+    top = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    return [[(*labels[i], float(row[i])) for i in indices] for row, indices in zip(probabilities, top)]
+
+
+def seed_keras_imagenet_index() -> Path:
+    """Put the shipped class index where Keras' ``decode_predictions`` looks for it, so that works offline.
+
+    The file is byte-identical to Keras' own (same md5), so Keras accepts it without downloading.
+    """
+    from .files import atomic_copy, sha256_of
+    from .weights import keras_models_dir
+
+    target = keras_models_dir() / IMAGENET_INDEX.name
+    if not target.is_file() or sha256_of(target, "md5") != IMAGENET_INDEX_MD5:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_copy(IMAGENET_INDEX, target)
+    return target
+
+
+def load_image_for_model(path: str | os.PathLike, size: int = 224) -> np.ndarray:
+    """Load a photo as a model input: crop the largest centred square, then resize to ``size``.
+
+    Cropping keeps the proportions (a plain resize would squash a wide photo); the cost is the
+    border of the long side. Decoding and resampling are Pillow's.
+
+    Returns:
+        float32 RGB array in 0..255, shape (size, size, 3).
+    """
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        square = ImageOps.fit(image.convert("RGB"), (size, size), method=Image.Resampling.BILINEAR)
+        return np.asarray(square, dtype=np.float32)

@@ -138,3 +138,70 @@ def timing_bars(seconds: Mapping[str, float], title: str = "time per call (log s
     ax.margins(x=0.3)
     fig.tight_layout()
     return fig
+
+
+def confusion_matrix(counts: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """Heat map of a confusion matrix, rows = true class, columns = predicted, each row as percentages.
+
+    Args:
+        counts: integer array (K, K); ``counts[t, p]`` is how many of class ``t`` were predicted ``p``.
+        class_names: K names.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(class_names):
+        raise ValueError(
+            f"counts: expected a square ({len(class_names)}, {len(class_names)}) array, got {counts.shape}"
+        )
+    share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = 1.0 + 0.55 * len(class_names)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
+    for (row, col), value in np.ndenumerate(share):
+        if counts[row, col]:
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize="x-small",
+                    color="white" if value > 50 else "black")  # fmt: skip
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=60, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, label="% of the true class", shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def filters(kernel: np.ndarray, ncols: int = 8) -> Figure:
+    """The filters of a first convolution layer as small images, one per output channel.
+
+    Args:
+        kernel: weights of shape (kh, kw, C_in, C_out) with C_in 1 (gray) or 3 (RGB).
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[2] not in (1, 3):
+        raise ValueError(f"kernel: expected shape (kh, kw, 1 or 3, C_out), got {kernel.shape}")
+    low, high = kernel.min(), kernel.max()
+    images = [(kernel[..., o] - low) / (high - low + 1e-12) for o in range(kernel.shape[3])]
+    return image_grid(images, titles=[str(o) for o in range(len(images))], ncols=ncols, cell_size=0.9)
+
+
+def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 8) -> Figure:
+    """The first ``channels`` feature maps of one image after each layer: one row per layer.
+
+    Args:
+        maps: layer name -> activations of shape (H, W, C) for one image.
+    """
+    if not maps:
+        raise ValueError("maps: expected at least one layer's activations, got none")
+    fig, axes = plt.subplots(len(maps), channels, figsize=(1.3 * channels, 1.45 * len(maps)), squeeze=False)
+    for row, (name, activation) in zip(axes, maps.items()):
+        activation = np.asarray(activation)
+        if activation.ndim != 3:
+            raise ValueError(f"maps[{name!r}]: expected one image's activations (H, W, C), got {activation.shape}")
+        for c, ax in enumerate(row):
+            ax.axis("off")
+            if c < activation.shape[2]:
+                ax.imshow(activation[:, :, c], cmap="viridis")
+        row[0].set_title(f"{name} {activation.shape[0]}x{activation.shape[1]}x{activation.shape[2]}",
+                         fontsize="small", loc="left")  # fmt: skip
+    fig.tight_layout()
+    return fig

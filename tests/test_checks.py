@@ -166,3 +166,34 @@ def test_global_pool_check_names_the_batch_mistake_and_checks_max(capsys):
     assert checks.check_global_pool(lambda x: x.max(axis=(1, 2)), mode="max")
     with pytest.raises(ValueError, match="mode: expected 'avg' or 'max'"):
         checks.check_global_pool(lambda x: x, mode="sum")
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda kh, kw, c_in, c_out: kh * kw * c_in * c_out + c_out, "✓ conv_params"),
+        (lambda kh, kw, c_in, c_out: kh * kw * c_in * c_out, "the bias is missing"),
+        (lambda kh, kw, c_in, c_out: kh * kw * c_out + c_out, "for every input channel"),
+        (lambda kh, kw, c_in, c_out: kh * kw * c_in * c_out + c_in, "one bias per output channel"),
+        (lambda kh, kw, c_in, c_out: 7, "expected 320, got 7"),
+    ],
+)
+def test_conv_params_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_conv_params, fn, capsys)
+    assert expected in out and passed == expected.startswith("✓")
+
+
+def test_receptive_field_check(capsys):
+    assert verdict(checks.check_receptive_field, checks._reference_receptive_field, capsys)[0]
+    passed, out = verdict(checks.check_receptive_field, lambda s: 1 + sum(k - 1 for k, _ in s), capsys)
+    assert not passed and "'conv, 2x2 pool, conv': the strides are ignored" in out
+    passed, out = verdict(checks.check_receptive_field, lambda s: sum(k for k, _ in s), capsys)
+    assert not passed and "the sizes are added" in out
+
+
+def test_receptive_field_reference_agrees_with_the_model_helper():
+    from helpers import models
+
+    model = models.build_cnn(filters=(8, 8, 8), convs_per_block=2)
+    stack = [(3, 1), (3, 1), (2, 2)] * 3
+    assert models.receptive_fields(model)[-1][1] == checks._reference_receptive_field(stack)

@@ -204,3 +204,46 @@ def test_every_photo_has_a_license_record():
 def test_unknown_photo_lists_the_available_ones():
     with pytest.raises(ValueError, match=r"no photo 'dog'.*'cat'"):
         data.load_photo("dog")
+
+
+def test_imagenet_labels_align_with_keras_indices():
+    labels = data.imagenet_labels()
+    assert len(labels) == 1000
+    assert labels[281] == ("n02123045", "tabby")
+    assert labels[386] == ("n02504458", "African_elephant")
+    assert labels[967] == ("n07920052", "espresso")
+
+
+def test_shipped_class_index_is_byte_identical_to_keras_file():
+    from helpers import files
+
+    assert files.sha256_of(data.IMAGENET_INDEX, "md5") == data.IMAGENET_INDEX_MD5
+
+
+def test_decode_top_k_matches_keras_decode_predictions(tmp_path, monkeypatch):
+    from helpers.environment import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    data.seed_keras_imagenet_index()
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(1000), size=3)
+    theirs = keras.applications.imagenet_utils.decode_predictions(probabilities, top=5)
+    ours = data.decode_top_k(probabilities, k=5)
+    assert [[(w, n, float(p)) for w, n, p in row] for row in theirs] == ours
+
+
+def test_decode_top_k_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"probabilities: expected shape \(N, 1000\), got \(2, 10\)"):
+        data.decode_top_k(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="k: expected 1 <= k <= 1000, got 0"):
+        data.decode_top_k(np.zeros((1, 1000)), k=0)
+
+
+def test_load_image_for_model_crops_the_centre_square(tmp_path):
+    from PIL import Image
+
+    wide = np.zeros((40, 80, 3), dtype=np.uint8)
+    wide[:, 20:60] = 255  # a white centre square, black side bands
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    image = data.load_image_for_model(tmp_path / "wide.png", size=20)
+    assert image.shape == (20, 20, 3) and image.dtype == np.float32
+    assert image.min() > 200, "the black side bands were cropped away, not squashed in"

@@ -8,7 +8,7 @@ import pytest
 from tests.notebook_utils import NOTEBOOKS, execute
 
 NOISE = re.compile(
-    r"(Warning|WARNING|warnings\.warn|oneDNN|absl::|cuda|cuInit|I0000|E0000|W0000|input_shape|"
+    r"(Warning|WARNING|warnings\.warn|oneDNN|absl::|cuda|cuInit|I0000|E0000|W0000|`input_shape`|"
     r"Do not pass an|deprecat|TF-TRT|rebuild TensorFlow)",
     re.IGNORECASE,
 )

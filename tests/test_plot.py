@@ -83,3 +83,29 @@ def test_timing_bars_label_milliseconds():
     assert [t.get_text() for t in ax.texts] == ["500 ms", "2 ms"]
     with pytest.raises(ValueError, match="seconds: expected at least one"):
         plot.timing_bars({})
+
+
+def test_confusion_matrix_shows_row_percentages():
+    counts = np.array([[8, 2], [0, 10]])
+    (ax, _colorbar) = plot.confusion_matrix(counts, ["cat", "dog"]).get_axes()
+    assert [t.get_text() for t in ax.texts] == ["80", "20", "100"]  # the empty cell stays blank
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
+    with pytest.raises(ValueError, match=r"counts: expected a square \(3, 3\)"):
+        plot.confusion_matrix(counts, ["a", "b", "c"])
+
+
+def test_filters_draws_one_cell_per_output_channel():
+    fig = plot.filters(np.random.default_rng(0).normal(size=(3, 3, 1, 5)))
+    assert sum(bool(ax.images) for ax in fig.get_axes()) == 5
+    with pytest.raises(ValueError, match=r"kernel: expected shape \(kh, kw, 1 or 3, C_out\)"):
+        plot.filters(np.zeros((3, 3, 4, 2)))
+
+
+def test_feature_maps_one_row_per_layer():
+    maps = {"conv": np.zeros((28, 28, 4)), "pool": np.zeros((14, 14, 16))}
+    fig = plot.feature_maps(maps, channels=6)
+    axes = fig.get_axes()
+    assert len(axes) == 12 and axes[0].get_title(loc="left") == "conv 28x28x4"
+    assert sum(bool(ax.images) for ax in axes[:6]) == 4  # only 4 channels in the first layer
+    with pytest.raises(ValueError, match=r"maps\['x'\]: expected one image's activations"):
+        plot.feature_maps({"x": np.zeros((1, 4, 4, 2))})

@@ -1,0 +1,245 @@
+"""Model builders for the lessons, written so they read like the architecture diagram."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+from . import weights
+from .data import DATA_DIR
+from .environment import keras
+from .files import verify_file
+from .profiles import profile
+
+layers = keras.layers
+
+PRETRAINED_DIR = DATA_DIR / "pretrained"
+CLASSIFIER_PATH = PRETRAINED_DIR / "fashion_classifier.keras"
+
+# Every convolution in the course's CNNs: 3x3, size-preserving, ReLU.
+DefaultConv2D = partial(layers.Conv2D, kernel_size=3, padding="same", activation="relu")
+
+
+def build_cnn(
+    input_shape: Sequence[int] = (28, 28, 1),
+    num_classes: int = 10,
+    filters: Sequence[int] = (32, 64),
+    convs_per_block: int = 1,
+    dense_units: int = 128,
+    dropout: float = 0.0,
+    name: str = "cnn",
+) -> keras.Sequential:
+    """The lesson's CNN: blocks of 3x3 convolutions each followed by 2x2 max pooling, then dense layers.
+
+    Input: raw pixel values in 0..255, shape (N, H, W, C); the model rescales them to 0..1 itself.
+    Output: ``num_classes`` logits (no softmax), shape (N, num_classes).
+
+    Args:
+        filters: output channels of each block; each block halves the height and width.
+        convs_per_block: 3x3 convolutions per block before its pooling.
+        dense_units: width of the hidden dense layer.
+        dropout: dropout rate before each dense layer (0 for none).
+    """
+    input_shape = _check_cnn_args(input_shape, num_classes, filters, convs_per_block, dense_units, dropout)
+    stack = [keras.Input(input_shape, name="pixels"), layers.Rescaling(1 / 255, name="rescale")]
+    for block, channels in enumerate(filters, start=1):
+        stack += [DefaultConv2D(channels, name=f"block{block}_conv{i}") for i in range(1, convs_per_block + 1)]
+        stack.append(layers.MaxPooling2D(2, name=f"block{block}_pool"))
+    stack.append(layers.Flatten(name="flatten"))
+    if dropout:
+        stack.append(layers.Dropout(dropout, name="dropout1"))
+    stack.append(layers.Dense(dense_units, activation="relu", name="dense"))
+    if dropout:
+        stack.append(layers.Dropout(dropout, name="dropout2"))
+    stack.append(layers.Dense(num_classes, name="logits"))
+    return keras.Sequential(stack, name=name)
+
+
+def _check_cnn_args(input_shape, num_classes, filters, convs_per_block, dense_units, dropout) -> tuple[int, int, int]:
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or not all(isinstance(n, int) and n > 0 for n in input_shape):
+        raise ValueError(f"input_shape: expected (height, width, channels) of positive ints, got {input_shape}")
+    if not filters or not all(isinstance(f, int) and f > 0 for f in filters):
+        raise ValueError(f"filters: expected a non-empty sequence of positive ints, got {filters!r}")
+    if min(input_shape[:2]) < 2 ** len(filters):
+        raise ValueError(
+            f"filters: {len(filters)} blocks halve the size {len(filters)} times, too often for input {input_shape[:2]}"
+        )
+    if convs_per_block < 1 or num_classes < 2 or dense_units < 1 or not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            "convs_per_block, num_classes, dense_units, dropout: expected >= 1, >= 2, >= 1 and 0 <= dropout < 1, "
+            f"got {convs_per_block}, {num_classes}, {dense_units}, {dropout}"
+        )
+    return input_shape
+
+
+def receptive_fields(model: keras.Model) -> list[tuple[str, int, int]]:
+    """Receptive field of one unit after each convolution or pooling layer, along one axis.
+
+    Going through the layers, a layer with kernel k, stride s and dilation d grows the field by
+    ``(k - 1) * d * jump`` input pixels, where ``jump`` (the input distance between neighbouring
+    units) is the product of the strides so far, and then multiplies ``jump`` by s.
+
+    Returns:
+        ``(layer name, field size in input pixels, jump)`` for each such layer, in order.
+    """
+    field, jump, rows = 1, 1, []
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            kernel, stride, dilation = layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]
+        elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+            kernel, stride, dilation = layer.pool_size[0], layer.strides[0], 1
+        else:
+            continue
+        field += (kernel - 1) * dilation * jump
+        jump *= stride
+        rows.append((layer.name, field, jump))
+    return rows
+
+
+def load_pretrained_classifier(path: str | Path = CLASSIFIER_PATH) -> keras.Model:
+    """The Fashion-MNIST classifier trained by this repository (``python -m helpers.train classifier``).
+
+    Input: float images of shape (N, 28, 28, 1) with raw values 0..255 (the model rescales itself).
+    Output: 10 logits, shape (N, 10); ``tf.nn.softmax`` turns them into probabilities. Its test
+    accuracy and how it was trained are in the JSON record beside the file.
+
+    The file's size and SHA-256 are checked against that record before Keras reads it.
+    """
+    path = Path(path)
+    fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train classifier'."
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")
+    record = json.loads(record_path.read_text())
+    verify_file(path, record["bytes"], record["sha256"], fix)
+    return keras.models.load_model(path, compile=False)
+
+
+# VGG configuration D of Simonyan & Zisserman (2014): channels of each 3x3 convolution, "M" for 2x2 max pooling.
+VGG16_CONFIG: tuple[int | str, ...] = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+)
+
+
+def build_vgg(
+    config: Sequence[int | str],
+    include_top: bool = True,
+    input_shape: Sequence[int] = (224, 224, 3),
+    classes: int = 1000,
+    dense_units: int = 4096,
+    classifier_activation: str | None = "softmax",
+    name: str = "vgg",
+) -> keras.Model:
+    """A VGG network from its configuration list: 3x3 "same" ReLU convolutions, "M" = 2x2 max pooling.
+
+    Layers are named as in ``keras.applications.VGG16`` (``block1_conv1`` ... ``block5_pool``, then
+    ``flatten``, ``fc1``, ``fc2``, ``predictions``), so Keras' weight files load into it.
+
+    Args:
+        config: channels per convolution, and "M" where a block ends with pooling.
+        include_top: add the classifier: flatten, two dense layers of ``dense_units``, ``classes`` outputs.
+        input_shape: (H, W, C); H and W must survive every pooling.
+        classifier_activation: activation of the last layer (``None`` for logits).
+
+    Returns:
+        A functional model: (N, H, W, C) -> (N, classes) with the top, else the last feature map.
+    """
+    pools = sum(1 for item in config if item == "M")
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or min(input_shape[:2]) < 2**pools:
+        raise ValueError(
+            f"input_shape: expected (H, W, C) with H and W >= {2**pools} for {pools} poolings, got {input_shape}"
+        )
+    if not config or any(item != "M" and not (isinstance(item, int) and item > 0) for item in config):
+        raise ValueError(f"config: expected positive ints (channels) and 'M' (pooling), got {list(config)}")
+    inputs = keras.Input(input_shape, name="input_layer")
+    x, block, conv = inputs, 1, 1
+    for item in config:
+        if item == "M":
+            x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+            block, conv = block + 1, 1
+        else:
+            x = DefaultConv2D(item, name=f"block{block}_conv{conv}")(x)
+            conv += 1
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(dense_units, activation="relu", name="fc1")(x)
+        x = layers.Dense(dense_units, activation="relu", name="fc2")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def vgg16(include_top: bool = True, input_shape: Sequence[int] = (224, 224, 3), classes: int = 1000) -> keras.Model:
+    """VGG16 (configuration D), layer for layer like ``keras.applications.VGG16``; random weights."""
+    return build_vgg(VGG16_CONFIG, include_top=include_top, input_shape=input_shape, classes=classes, name="vgg16")
+
+
+def load_vgg16_imagenet() -> keras.Model:
+    """VGG16 with its ImageNet weights, for (N, 224, 224, 3) inputs made by ``preprocess_input``.
+
+    Sources, in order: ``$COURSE_VGG16_WEIGHTS`` (a file path), Keras' cache (md5 checked), Keras'
+    download. ``COURSE_VGG16_WEIGHTS=random`` gives random weights on purpose; so does the smoke
+    profile when no weights can be had. Both print a banner: the predictions are then meaningless.
+    The live and full profiles never fall back: they raise :class:`WeightsUnavailableError` saying
+    how to get the file.
+    """
+    if os.environ.get(weights.ENV_VAR) == "random":
+        return _random_vgg16(f"{weights.ENV_VAR}=random")
+    path = weights.find_weights()  # a bad file named by COURSE_VGG16_WEIGHTS raises here, by name
+    if path is None:
+        try:
+            path = _download_vgg16_weights(weights.VGG16_IMAGENET)
+        except Exception as err:  # no network, a proxy page, a broken download: all mean "no weights"
+            if profile() == "smoke":
+                return _random_vgg16("the smoke profile, with no weights on this machine")
+            raise WeightsUnavailableError(f"{weights.how_to_get()}\n(The download failed: {err})") from None
+    model = vgg16()
+    model.load_weights(path)
+    return model
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The ImageNet weights are neither on this machine nor downloadable."""
+
+
+def _download_vgg16_weights(spec: weights.WeightsFile) -> Path:
+    """Download through Keras into a staging folder, check, then move into Keras' cache atomically."""
+    target_dir = weights.keras_models_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as staging:
+        fetched = keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir=".")
+        weights.check_weights(fetched, spec)
+        os.replace(fetched, target_dir / spec.name)
+    return target_dir / spec.name
+
+
+def _random_vgg16(reason: str) -> keras.Model:
+    print(
+        "!" * 72 + "\n"
+        f"!! VGG16 with RANDOM weights ({reason}).\n"
+        "!! Its predictions below are MEANINGLESS: only the code paths run.\n"
+        "!! Real weights: python -m helpers.weights status\n" + "!" * 72
+    )
+    return vgg16()

@@ -1,0 +1,133 @@
+"""Pretrained ImageNet weights for VGG16: find them, check them, install them for offline use.
+
+    python -m helpers.weights install PATH   # check a downloaded copy and put it in Keras' cache
+    python -m helpers.weights status         # where the weights are looked for, and what is there
+
+For a classroom without internet: download the file once, carry it on a USB stick, and run
+``install`` on each machine. ``keras.applications.VGG16(weights="imagenet")`` then works offline too,
+because the file lands exactly where Keras looks for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import CorruptFileError, atomic_copy, sha256_of
+
+ENV_VAR = "COURSE_VGG16_WEIGHTS"
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights file as Keras publishes it: its name, size in bytes, md5 and download URL."""
+
+    name: str
+    size: int
+    md5: str
+    url: str
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.size:,} bytes, {self.size / 2**20:.0f} MiB, md5 {self.md5})"
+
+
+# Name, md5 and URL as in keras/src/applications/vgg16.py; the size is that of Keras' published file.
+VGG16_IMAGENET = WeightsFile(
+    name="vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+    size=553_467_096,
+    md5="64373286793e3c8b2b4e3219cbf3544b",
+    url="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+)
+
+
+def keras_models_dir() -> Path:
+    """Where Keras caches application weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+
+
+def check_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -> Path:
+    """Check size, then md5 (Keras' own check). Raises ``FileNotFoundError`` or ``CorruptFileError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file; expected {spec.describe()}")
+    size = path.stat().st_size
+    if size != spec.size:
+        kind = "truncated (an interrupted download?)" if size < spec.size else "not the right file"
+        raise CorruptFileError(f"{path}: {size:,} bytes, but {spec.name} has {spec.size:,}: {kind}")
+    digest = sha256_of(path, algorithm="md5")
+    if digest != spec.md5:
+        raise CorruptFileError(f"{path}: md5 {digest}, but {spec.name} has md5 {spec.md5}: the file is corrupt")
+    return path
+
+
+def install(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET, cache_dir: Path | None = None) -> Path:
+    """Check a weights file and copy it atomically into Keras' cache under its official name.
+
+    Nothing is written if the check fails.
+    """
+    check_weights(path, spec)
+    cache_dir = cache_dir or keras_models_dir()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return atomic_copy(path, cache_dir / spec.name)
+
+
+def find_weights(spec: WeightsFile = VGG16_IMAGENET) -> Path | None:
+    """A checked local copy: ``$COURSE_VGG16_WEIGHTS`` if set (a bad file there is an error), else
+    Keras' cache if it holds a good one, else ``None``."""
+    chosen = os.environ.get(ENV_VAR, "")
+    if chosen and chosen != "random":
+        return check_weights(chosen, spec)
+    cached = keras_models_dir() / spec.name
+    if cached.is_file():
+        try:
+            return check_weights(cached, spec)
+        except CorruptFileError:
+            return None  # Keras will download over it
+    return None
+
+
+def how_to_get(spec: WeightsFile = VGG16_IMAGENET) -> str:
+    """Instructions for a machine without the weights."""
+    return (
+        f"The VGG16 ImageNet weights are not on this machine and could not be downloaded.\n"
+        f"  File: {spec.describe()}\n"
+        f"  From: {spec.url}\n"
+        f"With internet, running this cell again downloads them (Keras does it). Without internet, copy the\n"
+        f"file from a machine that has it (it is in ~/.keras/models/ there) and run\n"
+        f"  python -m helpers.weights install /path/to/{spec.name}\n"
+        f"or point {ENV_VAR} at the file. {ENV_VAR}=random runs the lesson with random weights\n"
+        f"(the predictions are then meaningless)."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.weights", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("install", help="check a VGG16 weights file and copy it into Keras' cache").add_argument("path")
+    commands.add_parser("status", help="show where the weights are looked for")
+    args = parser.parse_args(argv)
+    if args.command == "install":
+        try:
+            target = install(args.path)
+        except (FileNotFoundError, CorruptFileError) as err:
+            print(f"Not installed: {err}\nNothing was written.", file=sys.stderr)
+            return 1
+        print(f"Installed {target}. keras.applications.VGG16(weights='imagenet') now works offline.")
+        return 0
+    print(f"{ENV_VAR}: {os.environ.get(ENV_VAR) or '(not set)'}")
+    print(f"Keras cache: {keras_models_dir() / VGG16_IMAGENET.name}")
+    try:
+        found = find_weights()
+    except (FileNotFoundError, CorruptFileError) as err:
+        print(f"Problem: {err}")
+        return 1
+    print(f"Usable weights: {found}" if found else how_to_get())
+    return 0 if found else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+import numpy as np
+import pytest
+
+from helpers import models
+from helpers.environment import keras, tf
+
+
+def test_build_cnn_shapes_and_names():
+    model = models.build_cnn(filters=(8, 16), convs_per_block=2, dense_units=32, dropout=0.2)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    names = [layer.name for layer in model.layers]
+    assert names[:4] == ["rescale", "block1_conv1", "block1_conv2", "block1_pool"]
+    assert model.get_layer("block2_pool").output.shape[1:] == (7, 7, 16)
+    assert "dropout1" in names and "dropout2" in names
+
+
+def test_build_cnn_rescales_raw_pixels_itself():
+    model = models.build_cnn(filters=(4,), dense_units=8)
+    rescale = keras.Model(model.inputs[0], model.get_layer("rescale").output)
+    np.testing.assert_allclose(rescale(np.full((1, 28, 28, 1), 255.0)).numpy(), 1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"input_shape": (28, 28)}, r"input_shape: expected \(height, width, channels\)"),
+        ({"filters": ()}, "filters: expected a non-empty sequence"),
+        ({"filters": (8, 8, 8, 8, 8)}, "5 blocks halve the size 5 times, too often"),
+        ({"dropout": 1.0}, "0 <= dropout < 1"),
+        ({"num_classes": 1}, "num_classes"),
+    ],
+)
+def test_build_cnn_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.build_cnn(**kwargs)
+
+
+def test_receptive_fields_match_the_gradient_footprint():
+    keras.utils.set_random_seed(0)
+    model = models.build_cnn(filters=(8, 8), convs_per_block=2, dense_units=8)
+    table = models.receptive_fields(model)
+    assert [(name, field) for name, field, _ in table] == [
+        ("block1_conv1", 3), ("block1_conv2", 5), ("block1_pool", 6),
+        ("block2_conv1", 10), ("block2_conv2", 14), ("block2_pool", 16),
+    ]  # fmt: skip
+    sub = keras.Model(model.inputs[0], model.get_layer("block2_conv2").output)
+    image = tf.Variable(tf.random.uniform((1, 28, 28, 1), 0, 255, seed=3))
+    with tf.GradientTape() as tape:
+        centre = tf.reduce_sum(sub(image)[0, 7, 7, :])
+    rows = np.flatnonzero(np.abs(tape.gradient(centre, image).numpy()[0, :, :, 0]).sum(axis=1))
+    assert rows.max() - rows.min() + 1 == 14
+
+
+def test_receptive_fields_count_dilation_and_stride():
+    model = keras.Sequential(
+        [keras.Input((32, 32, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2), keras.layers.Conv2D(2, 3, strides=2),
+         keras.layers.AveragePooling2D(2), keras.layers.Conv2D(2, 3)]
+    )  # fmt: skip
+    fields = [(field, jump) for _, field, jump in models.receptive_fields(model)]
+    assert fields == [(5, 1), (7, 2), (9, 4), (17, 4)]
+
+
+@pytest.fixture(scope="module")
+def vgg_pair():
+    """Our VGG16 and Keras' own, with Keras' (random) weights copied into ours."""
+    keras.utils.set_random_seed(0)
+    theirs = keras.applications.VGG16(weights=None)
+    ours = models.vgg16()
+    ours.set_weights(theirs.get_weights())
+    return ours, theirs
+
+
+def test_vgg16_matches_keras_layer_for_layer(vgg_pair):
+    ours, theirs = vgg_pair
+    assert ours.count_params() == theirs.count_params() == 138_357_544
+    assert [layer.name for layer in ours.layers[1:]] == [layer.name for layer in theirs.layers[1:]]
+    assert [layer.output.shape for layer in ours.layers] == [layer.output.shape for layer in theirs.layers]
+
+
+def test_vgg16_with_copied_weights_gives_identical_outputs(vgg_pair):
+    ours, theirs = vgg_pair
+    images = np.random.default_rng(0).uniform(-120, 130, (2, 224, 224, 3)).astype("float32")
+    np.testing.assert_array_equal(ours.predict(images, verbose=0), theirs.predict(images, verbose=0))
+
+
+def test_vgg16_loads_a_keras_weights_file_by_layer_names(vgg_pair, tmp_path):
+    _, theirs = vgg_pair
+    path = tmp_path / "vgg16.weights.h5"
+    theirs.save_weights(path)
+    ours = models.vgg16()
+    ours.load_weights(path)
+    np.testing.assert_array_equal(ours.get_layer("fc2").kernel.numpy(), theirs.get_layer("fc2").kernel.numpy())
+
+
+def test_build_vgg_small_config_without_top():
+    model = models.build_vgg([8, "M", 16, 16, "M"], include_top=False, input_shape=(28, 28, 1))
+    assert model.output_shape == (None, 7, 7, 16)
+    assert [layer.name for layer in model.layers[1:]] == [
+        "block1_conv1",
+        "block1_pool",
+        "block2_conv1",
+        "block2_conv2",
+        "block2_pool",
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"config": [8, "X"]}, r"config: expected positive ints \(channels\) and 'M'"),
+        ({"config": [8, "M", "M", "M"], "input_shape": (4, 4, 1)}, r"H and W >= 8 for 3 poolings, got \(4, 4, 1\)"),
+    ],
+)
+def test_build_vgg_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.build_vgg(**kwargs)
+
+
+def test_random_weights_on_request_print_a_banner(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_VGG16_WEIGHTS", "random")
+    model = models.load_vgg16_imagenet()
+    assert model.count_params() == 138_357_544
+    assert "RANDOM weights" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("profile_name, falls_back", [("smoke", True), ("live", False), ("full", False)])
+def test_without_weights_only_smoke_falls_back(monkeypatch, tmp_path, capsys, profile_name, falls_back):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("COURSE_PROFILE", profile_name)
+    monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+
+    def offline(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    if falls_back:
+        models.load_vgg16_imagenet()
+        assert "MEANINGLESS" in capsys.readouterr().out
+    else:
+        with pytest.raises(
+            models.WeightsUnavailableError, match=r"python -m helpers.weights install(.|\n)*Name or service"
+        ):
+            models.load_vgg16_imagenet()
+    assert list(tmp_path.rglob("*.h5")) == [], "a failed download leaves no file"

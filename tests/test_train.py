@@ -1,0 +1,58 @@
+import json
+
+import numpy as np
+import pytest
+
+from helpers import data, files, models, train
+
+
+def test_split_validation_is_disjoint_stratified_and_complete():
+    x = np.arange(100)
+    y = np.arange(100) % 4
+    (x_train, y_train), (x_val, y_val) = train.split_validation(x, y, n_val=20, seed=0)
+    assert len(x_val) == 20 and np.bincount(y_val).tolist() == [5, 5, 5, 5]
+    assert sorted(np.concatenate([x_train, x_val]).tolist()) == list(range(100))
+    np.testing.assert_array_equal(y[x_val], y_val)
+
+
+@pytest.mark.parametrize("n_val", [0, 100])
+def test_split_validation_rejects_impossible_sizes(n_val):
+    with pytest.raises(ValueError, match="n_val: expected 0 < n_val < 100"):
+        train.split_validation(np.arange(100), np.arange(100) % 4, n_val=n_val)
+
+
+@pytest.fixture(scope="module")
+def tiny_trained(tmp_path_factory):
+    if data.find_fashion_mnist() is None:
+        pytest.skip("Fashion-MNIST is not on this machine")
+    model, record = train.train_classifier(epochs=1, verbose=0, limit=300)
+    path = tmp_path_factory.mktemp("pretrained") / "classifier.keras"
+    meta = train.save_model(model, path, train.CLASSIFIER_CONFIG, record)
+    return model, path, meta
+
+
+def test_training_records_what_it_did(tiny_trained):
+    _, path, meta = tiny_trained
+    assert meta["epochs"] == 1 and 0.0 <= meta["test_accuracy"] <= 1.0 and meta["train_seconds"] > 0
+    assert json.loads(path.with_suffix(".json").read_text()) == meta
+    assert meta["sha256"] == files.sha256_of(path) and meta["bytes"] == path.stat().st_size
+
+
+def test_saved_classifier_reloads_and_predicts_the_same(tiny_trained):
+    model, path, _ = tiny_trained
+    reloaded = models.load_pretrained_classifier(path)
+    images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-5)
+    assert reloaded.output_shape == (None, 10)
+
+
+def test_a_corrupt_classifier_is_refused_before_loading(tiny_trained, tmp_path):
+    _, path, _ = tiny_trained
+    broken = tmp_path / path.name
+    broken.write_bytes(path.read_bytes()[:-10])
+    broken.with_suffix(".json").write_text(path.with_suffix(".json").read_text())
+    with pytest.raises(files.CorruptFileError, match="truncated or replaced.*python -m helpers.train classifier"):
+        models.load_pretrained_classifier(broken)
+    broken.with_suffix(".json").unlink()
+    with pytest.raises(FileNotFoundError, match="record of classifier.keras is missing"):
+        models.load_pretrained_classifier(broken)

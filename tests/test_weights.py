@@ -1,0 +1,82 @@
+import hashlib
+
+import pytest
+
+from helpers import files, weights
+
+
+@pytest.fixture
+def fake_spec(tmp_path):
+    """A small stand-in for the 553 MB file, with its own size and md5."""
+    good = tmp_path / "download.h5"
+    good.write_bytes(b"pretend these are weights" * 100)
+    spec = weights.WeightsFile(
+        "vgg_test.h5", good.stat().st_size, hashlib.md5(good.read_bytes()).hexdigest(), "https://x"
+    )
+    return good, spec
+
+
+def test_install_checks_and_copies_into_the_cache(fake_spec, tmp_path):
+    good, spec = fake_spec
+    cache = tmp_path / "keras" / "models"
+    target = weights.install(good, spec, cache_dir=cache)
+    assert target == cache / "vgg_test.h5" and target.read_bytes() == good.read_bytes()
+    assert [p.name for p in cache.iterdir()] == ["vgg_test.h5"], "no temporary file left behind"
+
+
+def test_truncated_file_is_rejected_and_nothing_written(fake_spec, tmp_path):
+    good, spec = fake_spec
+    short = tmp_path / "short.h5"
+    short.write_bytes(good.read_bytes()[:-1])
+    cache = tmp_path / "cache"
+    with pytest.raises(files.CorruptFileError, match=r"short.h5: 2,499 bytes, but vgg_test.h5 has 2,500: truncated"):
+        weights.install(short, spec, cache_dir=cache)
+    assert not cache.exists()
+
+
+def test_same_size_wrong_content_is_rejected_by_md5(fake_spec, tmp_path):
+    good, spec = fake_spec
+    forged = tmp_path / "forged.h5"
+    forged.write_bytes(b"x" * spec.size)
+    with pytest.raises(files.CorruptFileError, match=f"md5 .* but vgg_test.h5 has md5 {spec.md5}: the file is corrupt"):
+        weights.check_weights(forged, spec)
+
+
+def test_cli_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    bad = tmp_path / "vgg16.h5"
+    bad.write_bytes(b"<html>404</html>")
+    assert weights.main(["install", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "Not installed" in err and "553,467,096" in err and "Nothing was written" in err
+    assert not (tmp_path / "keras").exists()
+
+
+def test_find_weights_order(fake_spec, tmp_path, monkeypatch):
+    good, spec = fake_spec
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(weights.ENV_VAR, raising=False)
+    assert weights.find_weights(spec) is None
+    weights.install(good, spec)
+    assert weights.find_weights(spec) == tmp_path / "keras" / "models" / "vgg_test.h5"
+    monkeypatch.setenv(weights.ENV_VAR, str(good))
+    assert weights.find_weights(spec) == good  # the variable wins over the cache
+    monkeypatch.setenv(weights.ENV_VAR, str(tmp_path / "missing.h5"))
+    with pytest.raises(FileNotFoundError, match="missing.h5: no such file"):
+        weights.find_weights(spec)
+
+
+def test_a_corrupt_cached_copy_is_ignored(fake_spec, tmp_path, monkeypatch):
+    _, spec = fake_spec
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(weights.ENV_VAR, raising=False)
+    (tmp_path / "keras" / "models").mkdir(parents=True)
+    (tmp_path / "keras" / "models" / spec.name).write_bytes(b"partial")
+    assert weights.find_weights(spec) is None
+
+
+def test_instructions_name_the_file_its_size_md5_and_the_install_command():
+    text = weights.how_to_get()
+    for needed in ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "553,467,096", weights.VGG16_IMAGENET.md5,
+                   "python -m helpers.weights install", "COURSE_VGG16_WEIGHTS"):  # fmt: skip
+        assert needed in text
