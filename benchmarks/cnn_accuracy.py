@@ -10,7 +10,9 @@ notebook holds the profile table, and its assertions must pass. Seconds are thos
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import re
 import time
 
@@ -18,7 +20,7 @@ from helpers.files import atomic_write
 from tests.notebook_utils import ROOT, execute
 
 NOTEBOOK = ROOT / "notebooks" / "03_cnn_classifier.ipynb"
-TRAINED = re.compile(r"trained (\d+) epoch\(s\) on ([\d,]+) images in (\d+) s")
+TRAINED = re.compile(r"trained (\d+) epoch\(s\) on ([\d,]+) images in (\d+) s; validation accuracy ([\d.]+)")
 TESTED = re.compile(r"test accuracy: ([\d.]+)")
 
 
@@ -41,6 +43,7 @@ def measure(profile: str) -> dict:
         "epochs": int(trained[1]),
         "train_images": int(trained[2].replace(",", "")),
         "fit_seconds": int(trained[3]),
+        "val_accuracy": float(trained[4]),
         "notebook_seconds": round(time.perf_counter() - start, 1),
         "test_accuracy": float(tested[1]),
     }
@@ -51,7 +54,7 @@ def main() -> None:
     parser.add_argument("--profiles", nargs="+", default=["smoke", "live", "full"], choices=["smoke", "live", "full"])
     parser.add_argument("--out", help="also write the JSON here (atomically)")
     args = parser.parse_args()
-    results = {}
+    results = {"date": datetime.date.today().isoformat(), "machine": f"{os.cpu_count()} cores, CPU only"}
     for profile in args.profiles:
         results[profile] = measure(profile)
         print(profile, results[profile], flush=True)

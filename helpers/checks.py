@@ -163,6 +163,25 @@ def check_conv_params(fn: Callable[[int, int, int, int], int]) -> bool:
     return _pass("conv_params", len(cases))
 
 
+def check_block_params(fn: Callable[[int, int, int], int]) -> bool:
+    """Check ``fn(c_in, c_out, n_convs)``: parameters of a VGG block of ``n_convs`` 3x3 convolutions with
+    bias, the first from ``c_in`` to ``c_out`` channels, the others from ``c_out`` to ``c_out``."""
+    cases = [(3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (1, 16, 1)]
+    for c_in, c_out, n_convs in cases:
+        label = f"{n_convs} convolutions, {c_in} -> {c_out} channels"
+        expected = (9 * c_in * c_out + c_out) + (n_convs - 1) * (9 * c_out * c_out + c_out)
+        mistakes: list[Mistake] = [
+            (lambda: n_convs * (9 * c_in * c_out + c_out), "only the first convolution sees c_in channels; "
+             "the others take the c_out channels of the one before."),
+            (lambda: expected - n_convs * c_out, "the biases are missing: one per output channel per convolution."),
+            (lambda: n_convs * (9 * c_out * c_out + c_out), "the first convolution takes c_in channels, not c_out."),
+        ]  # fmt: skip
+        problem = _compare_scalar(_call(fn, label, c_in, c_out, n_convs), expected, label, mistakes)
+        if problem:
+            return _fail("block_params", problem)
+    return _pass("block_params", len(cases))
+
+
 def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> bool:
     """Check ``fn(layers)``: the receptive field (pixels along one axis) after a stack of layers,
     each given as ``(kernel_size, stride)``."""
@@ -177,7 +196,7 @@ def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> bool:
         mistakes: list[Mistake] = [
             (lambda: 1 + sum(k - 1 for k, _ in stack), "the strides are ignored: after a stride-2 layer, each step "
              "of the next kernel moves 2 input pixels, so multiply (k - 1) by the product of earlier strides."),
-            (lambda: sum(k for k, _ in stack), "the sizes are added: a field grows by k - 1 per layer, starting from 1."),
+            (lambda: sum(k for k, _ in stack), "the sizes are added: a field grows by k - 1 per layer, from 1."),
         ]  # fmt: skip
         expected = _reference_receptive_field(stack)
         problem = _compare_scalar(_call(fn, label, [tuple(layer) for layer in stack]), expected, label, mistakes)

@@ -26,7 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 IMAGES_DIR = DATA_DIR / "images"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-KERAS_FASHION_DIR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "fashion-mnist"
 FASHION_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 FASHION_FILES = {
@@ -104,7 +103,14 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
 def fashion_mnist_dirs() -> list[Path]:
     """The directories searched for Fashion-MNIST, in order (see the module docstring)."""
     dirs = [Path(os.environ["COURSE_DATA_DIR"])] if os.environ.get("COURSE_DATA_DIR") else []
-    return dirs + [DATA_DIR / "fashion-mnist", DEBIAN_FASHION_DIR, KERAS_FASHION_DIR]
+    return dirs + [DATA_DIR / "fashion-mnist", DEBIAN_FASHION_DIR, keras_fashion_dir()]
+
+
+def keras_fashion_dir() -> Path:
+    """Where Keras' own ``fashion_mnist.load_data()`` caches the files."""
+    from .environment import keras_cache_dir
+
+    return keras_cache_dir("datasets") / "fashion-mnist"
 
 
 def find_fashion_mnist() -> Path | None:
@@ -115,7 +121,7 @@ def find_fashion_mnist() -> Path | None:
     return None
 
 
-def download_fashion_mnist(target: Path = KERAS_FASHION_DIR) -> Path:
+def download_fashion_mnist(target: Path | None = None) -> Path:
     """Download the four files through Keras into ``target``, atomically.
 
     Each file goes to a temporary folder beside ``target``, is checked by parsing it (magic number,
@@ -123,6 +129,7 @@ def download_fashion_mnist(target: Path = KERAS_FASHION_DIR) -> Path:
     """
     import keras
 
+    target = target or keras_fashion_dir()
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fashion-mnist-download-") as staging:
         for key, name in FASHION_FILES.items():
@@ -183,11 +190,14 @@ def stratified_subset(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tu
     if not len(classes) <= n <= len(y):
         raise ValueError(f"n: expected {len(classes)} <= n <= {len(y)} (one per class, at most all), got {n}")
     rng = np.random.default_rng(seed)
-    quotas = np.maximum(1, np.floor(counts / len(y) * n)).astype(int)
-    # Hand the rounding remainder to the classes that lost the most in rounding.
-    shortfall = counts / len(y) * n - quotas
-    for idx in np.argsort(-shortfall)[: n - quotas.sum()]:
-        quotas[idx] += 1
+    exact = counts / len(y) * n
+    quotas = np.clip(np.floor(exact), 1, counts).astype(int)  # every class at least once
+    # Settle the rounding: add to the classes that lost most, or take from the largest ones (never below 1).
+    while quotas.sum() < n:
+        room = np.where(quotas < counts, exact - quotas, -np.inf)
+        quotas[np.argmax(room)] += 1
+    while quotas.sum() > n:
+        quotas[np.argmax(np.where(quotas > 1, quotas - exact, -np.inf))] -= 1
     picked = np.concatenate(
         [rng.choice(np.flatnonzero(y == c), size=q, replace=False) for c, q in zip(classes, quotas)]
     )
@@ -259,11 +269,11 @@ def seed_keras_imagenet_index() -> Path:
 
     The file is byte-identical to Keras' own (same md5), so Keras accepts it without downloading.
     """
-    from .files import atomic_copy, sha256_of
-    from .weights import keras_models_dir
+    from .environment import keras_cache_dir
+    from .files import atomic_copy, file_digest
 
-    target = keras_models_dir() / IMAGENET_INDEX.name
-    if not target.is_file() or sha256_of(target, "md5") != IMAGENET_INDEX_MD5:
+    target = keras_cache_dir("models") / IMAGENET_INDEX.name
+    if not target.is_file() or file_digest(target, "md5") != IMAGENET_INDEX_MD5:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_copy(IMAGENET_INDEX, target)
     return target

@@ -9,6 +9,13 @@ import tempfile
 from pathlib import Path
 
 
+def _give_normal_mode(path: str) -> None:
+    """mkstemp makes files private (0600); give the final file the mode any new file would get."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def atomic_copy(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     """Copy a (possibly large) file to ``target`` through a temporary file beside it, then rename.
 
@@ -21,7 +28,7 @@ def atomic_copy(source: str | os.PathLike, target: str | os.PathLike) -> Path:
             shutil.copyfileobj(src, tmp, length=1 << 20)
             tmp.flush()
             os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
+        _give_normal_mode(tmp_name)
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -38,9 +45,7 @@ def atomic_write(path: str | os.PathLike, content: bytes | str) -> Path:
     path = Path(path)
     payload = content.encode() if isinstance(content, str) else content
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
+    _give_normal_mode(tmp_name)
     try:
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(payload)
@@ -57,7 +62,7 @@ class CorruptFileError(ValueError):
     """A file's size or checksum is not what its record says."""
 
 
-def sha256_of(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Hex digest of a file (SHA-256 unless ``algorithm`` says e.g. ``"md5"``), read in 1 MB blocks."""
     digest = hashlib.new(algorithm)
     with open(path, "rb") as stream:
@@ -80,6 +85,6 @@ def verify_file(path: str | os.PathLike, size: int, sha256: str, fix: str) -> Pa
         raise CorruptFileError(
             f"{path}: {path.stat().st_size} bytes, expected {size}; it is truncated or replaced. {fix}"
         )
-    if sha256_of(path) != sha256:
+    if file_digest(path) != sha256:
         raise CorruptFileError(f"{path}: checksum mismatch (expected sha256 {sha256[:12]}...); it is corrupt. {fix}")
     return path

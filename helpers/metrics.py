@@ -25,4 +25,6 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 def per_class_accuracy(counts: np.ndarray) -> np.ndarray:
     """Share of each true class predicted correctly: the diagonal over the row sums, shape (K,)."""
     counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"counts: expected a square (K, K) confusion matrix, got shape {counts.shape}")
     return np.diag(counts) / np.maximum(counts.sum(axis=1), 1)

@@ -150,6 +150,7 @@ def build_vgg(
     classes: int = 1000,
     dense_units: int = 4096,
     classifier_activation: str | None = "softmax",
+    dropout: float = 0.0,
     name: str = "vgg",
 ) -> keras.Model:
     """A VGG network from its configuration list: 3x3 "same" ReLU convolutions, "M" = 2x2 max pooling.
@@ -162,6 +163,7 @@ def build_vgg(
         include_top: add the classifier: flatten, two dense layers of ``dense_units``, ``classes`` outputs.
         input_shape: (H, W, C); H and W must survive every pooling.
         classifier_activation: activation of the last layer (``None`` for logits).
+        dropout: dropout rate after each hidden dense layer, as in the paper (0 for none; Keras' VGG16 has none).
 
     Returns:
         A functional model: (N, H, W, C) -> (N, classes) with the top, else the last feature map.
@@ -185,8 +187,10 @@ def build_vgg(
             conv += 1
     if include_top:
         x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(dense_units, activation="relu", name="fc1")(x)
-        x = layers.Dense(dense_units, activation="relu", name="fc2")(x)
+        for index in (1, 2):
+            x = layers.Dense(dense_units, activation="relu", name=f"fc{index}")(x)
+            if dropout:
+                x = layers.Dropout(dropout, name=f"fc{index}_dropout")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     return keras.Model(inputs, x, name=name)
 
@@ -217,6 +221,7 @@ def load_vgg16_imagenet() -> keras.Model:
             raise WeightsUnavailableError(f"{weights.how_to_get()}\n(The download failed: {err})") from None
     model = vgg16()
     model.load_weights(path)
+    model.imagenet_weights = True
     return model
 
 
@@ -242,4 +247,26 @@ def _random_vgg16(reason: str) -> keras.Model:
         "!! Its predictions below are MEANINGLESS: only the code paths run.\n"
         "!! Real weights: python -m helpers.weights status\n" + "!" * 72
     )
-    return vgg16()
+    model = vgg16()
+    model.imagenet_weights = False
+    return model
+
+
+def layer_costs(model: keras.Model) -> list[dict]:
+    """Per layer: output shape, parameters and multiply-accumulates (MACs) for one input image.
+
+    A convolution costs H_out * W_out * kh * kw * C_in * C_out MACs, a dense layer n_in * n_out;
+    other layers are counted as free (their cost is tiny next to these).
+    """
+    rows = []
+    for layer in model.layers:
+        shape = tuple(layer.output.shape[1:])
+        if isinstance(layer, layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            macs = shape[0] * shape[1] * kh * kw * c_in * c_out
+        elif isinstance(layer, layers.Dense):
+            macs = layer.kernel.shape[0] * layer.kernel.shape[1]
+        else:
+            macs = 0
+        rows.append({"name": layer.name, "output_shape": shape, "params": layer.count_params(), "macs": int(macs)})
+    return rows

@@ -73,6 +73,9 @@ def output_size(n: int, k: int, stride: int = 1, padding: Padding = 0, dilation:
 def pad_amounts(n: int, k: int, stride: int, padding: Padding, dilation: int = 1) -> tuple[int, int]:
     """Cells added (before, after) along one axis. For ``"same"`` this is TensorFlow's rule:
     the total is split with the extra cell, if any, after (bottom or right)."""
+    for name, value in (("n", n), ("k", k), ("stride", stride), ("dilation", dilation)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
     if padding == "valid":
         return 0, 0
     if padding == "same":
@@ -113,16 +116,13 @@ def conv2d(
     kernel_matrix = w.reshape(-1, w.shape[3])
     out = np.empty((x.shape[0], out_h, out_w, w.shape[3]), dtype=np.result_type(x, w))
     out.fill(0)  # touch the new pages here: faulting them in inside BLAS's worker threads took 2x longer
-    step = max(1, _PATCH_ROWS // (out_h * out_w))  # images per matrix product
-    patch_rows = np.empty((min(step, x.shape[0]),) + patches.shape[1:], dtype=x.dtype)  # reused: no page faults
-    for start in range(0, x.shape[0], step):
-        chunk = patch_rows[: min(step, x.shape[0] - start)]
-        np.copyto(chunk, patches[start : start + step])  # the im2col copy, one chunk at a time
-        np.matmul(
-            chunk.reshape(-1, kernel_matrix.shape[0]),
-            kernel_matrix,
-            out=out[start : start + step].reshape(-1, w.shape[3]),
-        )
+    chunks = list(_patch_chunks(x.shape[0], out_h, out_w))
+    biggest = max(patches[chunk].shape[:2] for chunk in chunks)
+    buffer = np.empty(biggest + patches.shape[2:], dtype=x.dtype)  # reused by every chunk: no new page faults
+    for chunk in chunks:
+        rows = buffer[: patches[chunk].shape[0], : patches[chunk].shape[1]]
+        np.copyto(rows, patches[chunk])  # the im2col copy, a few thousand patches at a time
+        np.matmul(rows.reshape(-1, kernel_matrix.shape[0]), kernel_matrix, out=out[chunk].reshape(-1, w.shape[3]))
     return out if b is None else out + b
 
 
@@ -136,9 +136,10 @@ def conv2d_naive(
 ) -> np.ndarray:
     """The same as :func:`conv2d`, written as plain loops that read like the formula
 
-    ``out[n, i, j, o] = b[o] + sum_{a, c, k} x[n, i*s + a*d - p, j*s + c*d - p, k] * w[a, c, k, o]``
+    ``out[n, i, j, o] = b[o] + sum_{dy, dx, c} x[n, i*s + dy*d - p, j*s + dx*d - p, c] * w[dy, dx, c, o]``
 
-    where cells outside the input (the padding) count as zero. Slow: for small inputs only.
+    where ``(dy, dx)`` walks over the kernel and cells outside the input (the padding) count as zero.
+    Slow: for small inputs only.
     """
     x, w, b, (sh, sw), (dh, dw) = _check_conv_args(x, w, b, stride, dilation)
     n_images, height, width, c_in = x.shape
@@ -151,12 +152,12 @@ def conv2d_naive(
             for j in range(out_w):
                 for o in range(c_out):
                     total = 0.0 if b is None else b[o]
-                    for a in range(kh):
-                        for c in range(kw):
-                            row, col = i * sh + a * dh - top, j * sw + c * dw - left
-                            if 0 <= row < height and 0 <= col < width:
-                                for k in range(c_in):
-                                    total += x[n, row, col, k] * w[a, c, k, o]
+                    for dy in range(kh):
+                        for dx in range(kw):
+                            row, col = i * sh + dy * dh - top, j * sw + dx * dw - left
+                            if 0 <= row < height and 0 <= col < width:  # outside = padding = 0
+                                for c in range(c_in):
+                                    total += x[n, row, col, c] * w[dy, dx, c, o]
                     out[n, i, j, o] = total
     return out
 
@@ -190,7 +191,7 @@ def pool2d(
     if mode not in ("max", "avg"):
         raise ValueError(f"mode: expected 'max' or 'avg', got {mode!r}")
     fill = -np.inf if mode == "max" else 0.0
-    xp, out_hw = _pad_input(x.astype(np.result_type(x, np.float32)), sizes, strides, padding, (1, 1), fill)
+    xp, out_hw = _pad_input(x.astype(np.result_type(x, np.float32)), sizes, strides, padding, (1, 1), fill, "size")
     windows = _windows(xp, sizes, out_hw, strides, (1, 1))  # (N, Ho, Wo, kh, kw, C)
     if mode == "max":
         return windows.max(axis=(3, 4))
@@ -208,7 +209,7 @@ def _check_rank(name: str, array: np.ndarray, rank: int, layout: str) -> None:
 
 
 def _pair(name: str, value: IntPair) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in pair):
         raise ValueError(f"{name}: expected a positive int or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
@@ -230,24 +231,43 @@ def _check_conv_args(x, w, b, stride, dilation):
     return x, w, b, _pair("stride", stride), _pair("dilation", dilation)
 
 
-def _axis_geometry(axis: int, n: int, k: int, stride: int, padding: Padding, dilation: int) -> tuple[int, int, int]:
-    """Cells padded before and after, and the output length, along H (axis 0) or W (axis 1)."""
+def _axis_geometry(
+    axis: int, n: int, k: int, stride: int, padding: Padding, dilation: int, kernel_name: str = "w"
+) -> tuple[int, int, int]:
+    """Cells padded before and after, and the output length, along H (axis 0) or W (axis 1).
+    ``kernel_name`` is the caller's argument for the window, for the error message."""
     before, after = pad_amounts(n, k, stride, padding, dilation)
     span = dilation * (k - 1) + 1
     if n + before + after < span:
         raise ValueError(
-            f"w: kernel spans {span} cells along {'HW'[axis]} (size {k}, dilation {dilation}), "
+            f"{kernel_name}: window spans {span} cells along {'HW'[axis]} (size {k}, dilation {dilation}), "
             f"more than the padded input ({n + before + after}); use a smaller kernel or more padding"
         )
     return before, after, (n + before + after - span) // stride + 1
 
 
-def _pad_input(x, kernel_hw, strides, padding, dilations, fill):
+def _pad_input(x, kernel_hw, strides, padding, dilations, fill, kernel_name="w"):
     """Pad (N, H, W, C) for the given padding rule; return it and the output (H_out, W_out)."""
-    geometry = [_axis_geometry(a, x.shape[1 + a], kernel_hw[a], strides[a], padding, dilations[a]) for a in (0, 1)]
+    geometry = [
+        _axis_geometry(a, x.shape[1 + a], kernel_hw[a], strides[a], padding, dilations[a], kernel_name) for a in (0, 1)
+    ]
     pads = [(before, after) for before, after, _ in geometry]
     padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=fill)
     return padded, (geometry[0][2], geometry[1][2])
+
+
+def _patch_chunks(n_images: int, out_h: int, out_w: int):
+    """Index pairs (images, output rows) covering the output about ``_PATCH_ROWS`` positions at a time:
+    several small images per chunk, or a band of rows of one large image."""
+    if out_h * out_w <= _PATCH_ROWS:
+        step = _PATCH_ROWS // (out_h * out_w)
+        for start in range(0, n_images, step):
+            yield slice(start, start + step), slice(None)
+    else:
+        band = max(1, _PATCH_ROWS // out_w)
+        for image in range(n_images):
+            for row in range(0, out_h, band):
+                yield slice(image, image + 1), slice(row, row + band)
 
 
 def _windows(xp, kernel_hw, out_hw, strides, dilations):

@@ -181,7 +181,9 @@ def filters(kernel: np.ndarray, ncols: int = 8) -> Figure:
         raise ValueError(f"kernel: expected shape (kh, kw, 1 or 3, C_out), got {kernel.shape}")
     low, high = kernel.min(), kernel.max()
     images = [(kernel[..., o] - low) / (high - low + 1e-12) for o in range(kernel.shape[3])]
-    return image_grid(images, titles=[str(o) for o in range(len(images))], ncols=ncols, cell_size=0.9)
+    # One shared scale (0..1 after the shift above), so the filters' strengths compare.
+    titles = [str(o) for o in range(len(images))]
+    return image_grid(images, titles=titles, ncols=ncols, cell_size=0.9, value_range=(0, 1))
 
 
 def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 8) -> Figure:
@@ -203,5 +205,50 @@ def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 8) -> Figure:
                 ax.imshow(activation[:, :, c], cmap="viridis")
         row[0].set_title(f"{name} {activation.shape[0]}x{activation.shape[1]}x{activation.shape[2]}",
                          fontsize="small", loc="left")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def cost_shares(rows: Sequence[Mapping], title: str = "where the parameters and the compute are") -> Figure:
+    """Two bar charts side by side: each layer's share of the parameters and of the multiply-adds.
+
+    Args:
+        rows: per-layer dicts with ``name``, ``params`` and ``macs`` (``models.layer_costs``); layers
+            with neither are left out.
+    """
+    rows = [row for row in rows if row["params"] or row["macs"]]
+    if not rows:
+        raise ValueError("rows: expected at least one layer with parameters or multiply-adds, got none")
+    names = [row["name"] for row in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.28 * len(rows) + 1.2), sharey=True)
+    for ax, key, label in zip(axes, ("params", "macs"), ("% of parameters", "% of multiply-adds")):
+        total = sum(row[key] for row in rows)
+        ax.barh(names, [100 * row[key] / total for row in rows])
+        ax.set_xlabel(label)
+    axes[0].invert_yaxis()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def top_k(image: np.ndarray, predictions: Sequence[tuple[str, str, float]], title: str = "") -> Figure:
+    """A photo beside a bar chart of its top-k classes.
+
+    Args:
+        image: (H, W, 3) RGB, uint8 or float in 0..255.
+        predictions: ``(id, name, probability)`` tuples, most likely first (``data.decode_top_k``).
+    """
+    if not predictions:
+        raise ValueError("predictions: expected at least one (id, name, probability), got none")
+    fig, (photo_ax, bar_ax) = plt.subplots(1, 2, figsize=(8, 2.6), gridspec_kw={"width_ratios": [1, 1.6]})
+    photo_ax.imshow(_displayable(np.asarray(image, dtype=np.float32)))
+    photo_ax.axis("off")
+    photo_ax.set_title(title)
+    names = [name for _, name, _ in predictions]
+    bars = bar_ax.barh(names, [100 * p for *_, p in predictions])
+    bar_ax.bar_label(bars, labels=[f"{100 * p:.1f}%" for *_, p in predictions], padding=3)
+    bar_ax.invert_yaxis()
+    bar_ax.set_xlim(0, 115)
+    bar_ax.set_xlabel("probability (%)")
     fig.tight_layout()
     return fig

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import CorruptFileError, atomic_copy, sha256_of
+from .files import CorruptFileError, atomic_copy, file_digest
 
 ENV_VAR = "COURSE_VGG16_WEIGHTS"
 
@@ -44,8 +44,10 @@ VGG16_IMAGENET = WeightsFile(
 
 
 def keras_models_dir() -> Path:
-    """Where Keras caches application weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+    """Where Keras caches application weights (``~/.keras/models`` unless Keras was told otherwise)."""
+    from .environment import keras_cache_dir
+
+    return keras_cache_dir("models")
 
 
 def check_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -> Path:
@@ -57,7 +59,7 @@ def check_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -
     if size != spec.size:
         kind = "truncated (an interrupted download?)" if size < spec.size else "not the right file"
         raise CorruptFileError(f"{path}: {size:,} bytes, but {spec.name} has {spec.size:,}: {kind}")
-    digest = sha256_of(path, algorithm="md5")
+    digest = file_digest(path, algorithm="md5")
     if digest != spec.md5:
         raise CorruptFileError(f"{path}: md5 {digest}, but {spec.name} has md5 {spec.md5}: the file is corrupt")
     return path

@@ -197,3 +197,24 @@ def test_receptive_field_reference_agrees_with_the_model_helper():
     model = models.build_cnn(filters=(8, 8, 8), convs_per_block=2)
     stack = [(3, 1), (3, 1), (2, 2)] * 3
     assert models.receptive_fields(model)[-1][1] == checks._reference_receptive_field(stack)
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda c_in, c_out, n: 9 * c_in * c_out + c_out + (n - 1) * (9 * c_out * c_out + c_out), "✓ block_params"),
+        (lambda c_in, c_out, n: n * (9 * c_in * c_out + c_out), "only the first convolution sees c_in"),
+        (lambda c_in, c_out, n: 9 * c_in * c_out + (n - 1) * 9 * c_out * c_out, "the biases are missing"),
+        (lambda c_in, c_out, n: n * (9 * c_out * c_out + c_out), "takes c_in channels, not c_out"),
+    ],
+)
+def test_block_params_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_block_params, fn, capsys)
+    assert expected in out and passed == expected.startswith("✓")
+
+
+def test_block_params_reference_agrees_with_keras():
+    from helpers import models
+
+    model = models.build_vgg([64, 64, "M"], include_top=False, input_shape=(32, 32, 3))
+    assert model.count_params() == 9 * 3 * 64 + 64 + 9 * 64 * 64 + 64

@@ -94,7 +94,7 @@ def test_search_order_after_the_variable(monkeypatch):
     assert data.fashion_mnist_dirs() == [
         data.DATA_DIR / "fashion-mnist",
         data.DEBIAN_FASHION_DIR,
-        data.KERAS_FASHION_DIR,
+        data.keras_fashion_dir(),
     ]
 
 
@@ -217,14 +217,25 @@ def test_imagenet_labels_align_with_keras_indices():
 def test_shipped_class_index_is_byte_identical_to_keras_file():
     from helpers import files
 
-    assert files.sha256_of(data.IMAGENET_INDEX, "md5") == data.IMAGENET_INDEX_MD5
+    assert files.file_digest(data.IMAGENET_INDEX, "md5") == data.IMAGENET_INDEX_MD5
 
 
-def test_decode_top_k_matches_keras_decode_predictions(tmp_path, monkeypatch):
+def test_keras_decode_predictions_works_offline_once_seeded(tmp_path, monkeypatch):
+    from keras.src.applications import imagenet_utils
+    from keras.src.backend import config
+    from keras.src.utils import file_utils
+
     from helpers.environment import keras
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    data.seed_keras_imagenet_index()
+    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path))  # an empty Keras home
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)  # forget any index Keras already read
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("Keras tried to download the class index")
+
+    monkeypatch.setattr(file_utils, "urlretrieve", no_network)
+    seeded = data.seed_keras_imagenet_index()
+    assert seeded == tmp_path / "models" / "imagenet_class_index.json"
     probabilities = np.random.default_rng(0).dirichlet(np.ones(1000), size=3)
     theirs = keras.applications.imagenet_utils.decode_predictions(probabilities, top=5)
     ours = data.decode_top_k(probabilities, k=5)
@@ -247,3 +258,16 @@ def test_load_image_for_model_crops_the_centre_square(tmp_path):
     image = data.load_image_for_model(tmp_path / "wide.png", size=20)
     assert image.shape == (20, 20, 3) and image.dtype == np.float32
     assert image.min() > 200, "the black side bands were cropped away, not squashed in"
+
+
+@pytest.mark.parametrize("n", [4, 5, 11, 50, 100])
+def test_stratified_subset_is_exact_for_imbalanced_classes(n):
+    y = np.repeat(np.arange(4), [2, 2, 2, 94])
+    xs, ys = data.stratified_subset(np.arange(100), y, n=n, seed=0)
+    counts = np.bincount(ys, minlength=4)
+    assert len(ys) == n and counts.min() >= 1 and np.all(counts <= [2, 2, 2, 94])
+
+
+def test_stratified_subset_with_a_single_sample_class():
+    y = np.array([0] + [1] * 9)
+    assert np.bincount(data.stratified_subset(np.arange(10), y, n=3)[1]).tolist() == [1, 2]

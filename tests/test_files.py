@@ -31,7 +31,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 def test_verify_file_accepts_the_right_file_and_names_problems(tmp_path):
     path = tmp_path / "model.keras"
     path.write_bytes(b"weights")
-    digest = files.sha256_of(path)
+    digest = files.file_digest(path)
     assert files.verify_file(path, 7, digest, fix="retrain") == path
     with pytest.raises(files.CorruptFileError, match=r"model.keras: 7 bytes, expected 8.*retrain"):
         files.verify_file(path, 8, digest, fix="retrain")

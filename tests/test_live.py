@@ -40,9 +40,18 @@ def test_notebook_mode_displays_once_then_updates_in_place(monkeypatch):
     assert events == [("display", 2), ("update", 2), ("update", 2)]
 
 
-@pytest.mark.parametrize("value, expected", [("1", False)])
-def test_plain_progress_variable_wins(monkeypatch, value, expected):
-    monkeypatch.setenv("COURSE_PLAIN_PROGRESS", value)
+@pytest.mark.parametrize("variable, expected", [(None, True), ("1", False), ("0", True)])
+def test_a_kernel_is_a_notebook_unless_plain_progress_is_asked_for(monkeypatch, variable, expected):
+    import IPython
+
+    class FakeKernelShell:
+        config = {"IPKernelApp": {}}
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: FakeKernelShell())
+    if variable is None:
+        monkeypatch.delenv("COURSE_PLAIN_PROGRESS", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_PLAIN_PROGRESS", variable)
     assert live.in_notebook() is expected
 
 

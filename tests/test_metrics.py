@@ -21,5 +21,7 @@ def test_class_with_no_samples_scores_zero_not_nan():
 def test_bad_labels_are_named():
     with pytest.raises(ValueError, match=r"y_pred: expected labels in 0..2, got 0..3"):
         metrics.confusion_counts(np.array([0, 1]), np.array([0, 3]), num_classes=3)
+    with pytest.raises(ValueError, match=r"counts: expected a square \(K, K\)"):
+        metrics.per_class_accuracy(np.array([1, 2, 3]))
     with pytest.raises(ValueError, match="y_true, y_pred: expected two"):
         metrics.confusion_counts(np.zeros(3, int), np.zeros(2, int), num_classes=3)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -124,15 +126,15 @@ def test_random_weights_on_request_print_a_banner(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("profile_name, falls_back", [("smoke", True), ("live", False), ("full", False)])
-def test_without_weights_only_smoke_falls_back(monkeypatch, tmp_path, capsys, profile_name, falls_back):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+def test_without_weights_only_smoke_falls_back(monkeypatch, keras_home, capsys, profile_name, falls_back):
     monkeypatch.setenv("COURSE_PROFILE", profile_name)
     monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
 
-    def offline(*args, **kwargs):
+    def download_breaks_halfway(fname, origin, file_hash, cache_dir, cache_subdir):
+        (Path(cache_dir) / cache_subdir / fname).write_bytes(b"first megabytes")
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(keras.utils, "get_file", offline)
+    monkeypatch.setattr(keras.utils, "get_file", download_breaks_halfway)
     if falls_back:
         models.load_vgg16_imagenet()
         assert "MEANINGLESS" in capsys.readouterr().out
@@ -141,4 +143,29 @@ def test_without_weights_only_smoke_falls_back(monkeypatch, tmp_path, capsys, pr
             models.WeightsUnavailableError, match=r"python -m helpers.weights install(.|\n)*Name or service"
         ):
             models.load_vgg16_imagenet()
-    assert list(tmp_path.rglob("*.h5")) == [], "a failed download leaves no file"
+    assert list(keras_home.rglob("*.h5")) == [], "a failed download leaves no file"
+
+
+def test_layer_costs_count_params_and_macs():
+    model = models.build_vgg([4, "M"], input_shape=(8, 8, 2), classes=3, dense_units=5, classifier_activation=None)
+    costs = {row["name"]: row for row in models.layer_costs(model)}
+    assert (
+        costs["block1_conv1"]["macs"] == 8 * 8 * 3 * 3 * 2 * 4 and costs["block1_conv1"]["params"] == 3 * 3 * 2 * 4 + 4
+    )
+    assert costs["fc1"]["macs"] == 4 * 4 * 4 * 5 and costs["block1_pool"]["macs"] == 0
+    assert costs["predictions"]["output_shape"] == (3,)
+    assert sum(row["params"] for row in costs.values()) == model.count_params()
+
+
+def test_vgg16_costs_are_the_known_figures():
+    costs = models.layer_costs(models.vgg16())
+    total_macs = sum(row["macs"] for row in costs)
+    assert 15.4e9 < total_macs < 15.6e9  # VGG16 is known for about 15.5 billion MACs per 224x224 image
+    dense = sum(row["params"] for row in costs if row["name"] in ("fc1", "fc2", "predictions"))
+    assert 0.89 < dense / sum(row["params"] for row in costs) < 0.90
+
+
+def test_build_vgg_dropout_follows_each_hidden_dense_layer():
+    model = models.build_vgg([4, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5, dropout=0.5)
+    names = [layer.name for layer in model.layers]
+    assert names[-5:] == ["fc1", "fc1_dropout", "fc2", "fc2_dropout", "predictions"]

@@ -56,6 +56,15 @@ def test_conv2d_bias_and_large_batch_chunks():
     np.testing.assert_allclose(ops.conv2d(x, w, b), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_large_images_are_chunked_by_rows_and_still_match():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 100, 90, 3)).astype(np.float32)  # 9,000 outputs per image: bands of rows
+    w = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
+    for stride in (1, 2):
+        expected = tf.nn.conv2d(x, w, stride, "SAME").numpy()
+        np.testing.assert_allclose(ops.conv2d(x, w, stride=stride, padding="same"), expected, rtol=1e-5, atol=1e-4)
+
+
 def test_same_padding_follows_tensorflows_uneven_rule():
     assert ops.pad_amounts(5, 2, 1, "same") == (0, 1)  # the extra cell goes after
     assert ops.pad_amounts(6, 3, 2, "same") == (0, 1)
@@ -127,11 +136,11 @@ def test_output_size_formula(n, k, stride, padding, dilation, expected):
         ),
         (
             lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((5, 5, 1, 1))),
-            r"w: kernel spans 5 cells along H.*padded input \(4\)",
+            r"w: window spans 5 cells along H.*padded input \(4\)",
         ),
         (
             lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), dilation=2),
-            r"kernel spans 5 cells.*dilation 2",
+            r"window spans 5 cells.*dilation 2",
         ),
         (
             lambda: ops.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), stride=0),
@@ -152,6 +161,9 @@ def test_output_size_formula(n, k, stride, padding, dilation, expected):
         (lambda: ops.corr2d(np.zeros((2, 2)), np.zeros((3, 3))), r"kernel: expected at most the image size"),
         (lambda: ops.output_size(5, 3, stride=0), r"stride: expected a positive int"),
         (lambda: ops.output_size(2, 5), r"k: kernel spans 5 cells.*padded input 2"),
+        (lambda: ops.pool2d(np.zeros((1, 4, 4, 1)), 2.0), r"size: expected a positive int or a pair of them, got 2.0"),
+        (lambda: ops.pool2d(np.zeros((1, 3, 3, 1)), 5), r"size: window spans 5 cells along H"),
+        (lambda: ops.pad_amounts(5, 3, 0, "same"), r"stride: expected a positive int, got 0"),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):

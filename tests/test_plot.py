@@ -97,6 +97,7 @@ def test_confusion_matrix_shows_row_percentages():
 def test_filters_draws_one_cell_per_output_channel():
     fig = plot.filters(np.random.default_rng(0).normal(size=(3, 3, 1, 5)))
     assert sum(bool(ax.images) for ax in fig.get_axes()) == 5
+    assert all(ax.images[0].get_clim() == (0, 1) for ax in fig.get_axes() if ax.images), "one shared scale"
     with pytest.raises(ValueError, match=r"kernel: expected shape \(kh, kw, 1 or 3, C_out\)"):
         plot.filters(np.zeros((3, 3, 4, 2)))
 
@@ -109,3 +110,22 @@ def test_feature_maps_one_row_per_layer():
     assert sum(bool(ax.images) for ax in axes[:6]) == 4  # only 4 channels in the first layer
     with pytest.raises(ValueError, match=r"maps\['x'\]: expected one image's activations"):
         plot.feature_maps({"x": np.zeros((1, 4, 4, 2))})
+
+
+def test_cost_shares_show_percentages_per_layer():
+    rows = [{"name": "conv", "params": 10, "macs": 900}, {"name": "pool", "params": 0, "macs": 0},
+            {"name": "dense", "params": 90, "macs": 100}]  # fmt: skip
+    params_ax, macs_ax = plot.cost_shares(rows).get_axes()
+    assert [bar.get_width() for bar in params_ax.patches] == [10.0, 90.0]  # the free pool layer is left out
+    assert [bar.get_width() for bar in macs_ax.patches] == [90.0, 10.0]
+    with pytest.raises(ValueError, match="rows: expected at least one layer"):
+        plot.cost_shares([{"name": "pool", "params": 0, "macs": 0}])
+
+
+def test_top_k_labels_each_bar():
+    image = np.zeros((10, 10, 3), dtype=np.uint8)
+    _, bars = plot.top_k(image, [("n1", "tabby", 0.8), ("n2", "tiger_cat", 0.15)], title="cat").get_axes()
+    assert [t.get_text() for t in bars.get_yticklabels()] == ["tabby", "tiger_cat"]
+    assert [t.get_text() for t in bars.texts] == ["80.0%", "15.0%"]
+    with pytest.raises(ValueError, match="predictions: expected at least one"):
+        plot.top_k(image, [])

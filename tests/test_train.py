@@ -15,6 +15,11 @@ def test_split_validation_is_disjoint_stratified_and_complete():
     np.testing.assert_array_equal(y[x_val], y_val)
 
 
+def test_split_validation_rejects_unpaired_input():
+    with pytest.raises(ValueError, match="x, y: expected the same number of samples, got 5 and 4"):
+        train.split_validation(np.arange(5), np.arange(4), n_val=2)
+
+
 @pytest.mark.parametrize("n_val", [0, 100])
 def test_split_validation_rejects_impossible_sizes(n_val):
     with pytest.raises(ValueError, match="n_val: expected 0 < n_val < 100"):
@@ -35,7 +40,7 @@ def test_training_records_what_it_did(tiny_trained):
     _, path, meta = tiny_trained
     assert meta["epochs"] == 1 and 0.0 <= meta["test_accuracy"] <= 1.0 and meta["train_seconds"] > 0
     assert json.loads(path.with_suffix(".json").read_text()) == meta
-    assert meta["sha256"] == files.sha256_of(path) and meta["bytes"] == path.stat().st_size
+    assert meta["sha256"] == files.file_digest(path) and meta["bytes"] == path.stat().st_size
 
 
 def test_saved_classifier_reloads_and_predicts_the_same(tiny_trained):

@@ -42,23 +42,21 @@ def test_same_size_wrong_content_is_rejected_by_md5(fake_spec, tmp_path):
         weights.check_weights(forged, spec)
 
 
-def test_cli_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+def test_cli_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys, keras_home):
     bad = tmp_path / "vgg16.h5"
     bad.write_bytes(b"<html>404</html>")
     assert weights.main(["install", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "Not installed" in err and "553,467,096" in err and "Nothing was written" in err
-    assert not (tmp_path / "keras").exists()
+    assert list(keras_home.iterdir()) == []
 
 
-def test_find_weights_order(fake_spec, tmp_path, monkeypatch):
+def test_find_weights_order(fake_spec, tmp_path, monkeypatch, keras_home):
     good, spec = fake_spec
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv(weights.ENV_VAR, raising=False)
     assert weights.find_weights(spec) is None
     weights.install(good, spec)
-    assert weights.find_weights(spec) == tmp_path / "keras" / "models" / "vgg_test.h5"
+    assert weights.find_weights(spec) == keras_home / "models" / "vgg_test.h5"
     monkeypatch.setenv(weights.ENV_VAR, str(good))
     assert weights.find_weights(spec) == good  # the variable wins over the cache
     monkeypatch.setenv(weights.ENV_VAR, str(tmp_path / "missing.h5"))
@@ -66,12 +64,11 @@ def test_find_weights_order(fake_spec, tmp_path, monkeypatch):
         weights.find_weights(spec)
 
 
-def test_a_corrupt_cached_copy_is_ignored(fake_spec, tmp_path, monkeypatch):
+def test_a_corrupt_cached_copy_is_ignored(fake_spec, monkeypatch, keras_home):
     _, spec = fake_spec
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv(weights.ENV_VAR, raising=False)
-    (tmp_path / "keras" / "models").mkdir(parents=True)
-    (tmp_path / "keras" / "models" / spec.name).write_bytes(b"partial")
+    (keras_home / "models").mkdir()
+    (keras_home / "models" / spec.name).write_bytes(b"partial")
     assert weights.find_weights(spec) is None
 
 

@@ -26,7 +26,9 @@ def main() -> None:
     digest = hashlib.md5(text.encode()).hexdigest()
     if digest != KERAS_MD5:
         raise SystemExit(f"md5 {digest} differs from Keras' {KERAS_MD5}: the package's data changed; not written")
-    TARGET.write_text(text)
+    staging = TARGET.with_name(f".{TARGET.name}.tmp")
+    staging.write_text(text)
+    staging.replace(TARGET)  # atomic: a reader never sees half a file
     print(f"wrote {TARGET} (md5 {digest}, identical to Keras' file)")
 
 

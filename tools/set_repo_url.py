@@ -15,6 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from helpers import colab  # noqa: E402
+from helpers.files import atomic_write  # noqa: E402
 
 
 def rewrite_notebook(path: Path, url: str) -> None:
@@ -28,7 +29,7 @@ def rewrite_notebook(path: Path, url: str) -> None:
         raise SystemExit(f"{path}: its first markdown cell has no Open In Colab badge to rewrite")
     title["source"] = colab.BADGE_PATTERN.sub(lambda _: new_badge, text).splitlines(keepends=True)
     setup["source"] = colab.setup_cell(url).splitlines(keepends=True)
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    atomic_write(path, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str]) -> None:
@@ -36,10 +37,11 @@ def main(argv: list[str]) -> None:
     old = colab.repo_url(pyproject)
     url = argv[0] if argv else old
     colab.github_slug(url)  # validate before touching any file
-    pyproject.write_text(pyproject.read_text().replace(f'Repository = "{old}"', f'Repository = "{url}"'))
+    # Notebooks first: if one fails, pyproject.toml still names the old URL and a rerun finishes the job.
     for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
         rewrite_notebook(path, url)
         print(f"rewrote {path.relative_to(REPO_ROOT)}")
+    atomic_write(pyproject, pyproject.read_text().replace(f'Repository = "{old}"', f'Repository = "{url}"'))
 
 
 if __name__ == "__main__":
