@@ -84,12 +84,7 @@ def check_conv2d(fn: Callable[..., np.ndarray]) -> bool:
         (dict(x=x, w=w, stride=2, padding="same"), "stride 2 with padding 'same'"),
         (dict(x=x, w=w, dilation=2), "dilation 2"),
     ]
-    for kwargs, label in cases:
-        expected = ops.conv2d(**kwargs)
-        problem = _compare(_call(fn, label, **_copied(kwargs)), expected, label, _conv_mistakes(kwargs))
-        if problem:
-            return _fail("conv2d", problem)
-    return _pass("conv2d", len(cases))
+    return _run_cases("conv2d", fn, cases, ops.conv2d, _conv_mistakes)
 
 
 def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
@@ -106,12 +101,7 @@ def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
         (dict(x=x, size=3, stride=2, padding="same", mode="avg"), "average pooling with padding 'same'"),
         (dict(x=x, size=2, stride=2, padding="same", mode="avg"), "average pooling, 'same', padding only after"),
     ]
-    for kwargs, label in cases:
-        expected = ops.pool2d(**kwargs)
-        problem = _compare(_call(fn, label, **_copied(kwargs)), expected, label, _pool_mistakes(kwargs))
-        if problem:
-            return _fail("pool2d", problem)
-    return _pass("pool2d", len(cases))
+    return _run_cases("pool2d", fn, cases, ops.pool2d, _pool_mistakes)
 
 
 def check_global_pool(fn: Callable[[np.ndarray], np.ndarray], mode: str = "avg") -> bool:
@@ -297,7 +287,16 @@ def _avg_pool_counting_padding(x, size, stride):
     return ops.pool2d(padded, size, stride, "valid", "avg")
 
 
-# --- comparing and reporting ----------------------------------------------------------------------
+# --- comparing and reporting ---
+
+
+def _run_cases(name: str, fn: Callable, cases: list, reference: Callable, mistakes_for: Callable) -> bool:
+    """Run ``fn(**kwargs)`` for each ``(kwargs, label)`` case against ``reference``; stop at the first problem."""
+    for kwargs, label in cases:
+        problem = _compare(_call(fn, label, **_copied(kwargs)), reference(**kwargs), label, mistakes_for(kwargs))
+        if problem:
+            return _fail(name, problem)
+    return _pass(name, len(cases))
 
 
 def _copied(kwargs: dict) -> dict:
