@@ -49,3 +49,19 @@ def test_code_cells_are_short(notebook_path):
     code = [c for c in read(notebook_path).cells if c.cell_type == "code"][1:]  # the setup cell is generated
     long_cells = [c.source.splitlines()[0] for c in code if len(c.source.splitlines()) > MAX_CODE_LINES]
     assert not long_cells, f"cells over {MAX_CODE_LINES} lines, starting: {long_cells}"
+
+
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+
+
+def test_slides_title_then_one_slide_per_section(notebook_path):
+    cells = read(notebook_path).cells
+    kinds = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in cells]
+    assert set(kinds) <= SLIDE_TYPES, f"every cell needs slideshow.slide_type; got {set(kinds) - SLIDE_TYPES}"
+    assert kinds[0] == "slide", "the title cell opens the slideshow"
+    sections = [
+        kind for cell, kind in zip(cells, kinds) if cell.cell_type == "markdown" and cell.source.startswith("## ")
+    ]
+    assert sections and all(kind == "slide" for kind in sections), "each '## ' section starts a slide"
+    setup = next(kind for cell, kind in zip(cells, kinds) if cell.cell_type == "code")
+    assert setup == "skip", "the Colab install cell is not shown when presenting"
