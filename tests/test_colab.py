@@ -5,6 +5,7 @@ import types
 import pytest
 
 from helpers import colab
+from tests.notebook_utils import NOTEBOOKS, read
 
 URL = "https://github.com/someone/my-course"
 
@@ -48,3 +49,18 @@ def test_non_github_urls_are_rejected(bad):
 
 def test_repo_url_is_read_from_pyproject():
     assert colab.github_slug(colab.repo_url())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_notebooks_own_setup_cell_installs_the_course_only_on_colab(path, monkeypatch):
+    source = next(cell.source for cell in read(path).cells if cell.cell_type == "code")
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(source, {})
+    assert calls == [], "off Colab the cell does nothing"
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(source, {})
+    clone, install = calls
+    assert colab.repo_url() in clone and install[-2:] == ["-e", clone[-1]]
