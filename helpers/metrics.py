@@ -28,3 +28,66 @@ def per_class_accuracy(counts: np.ndarray) -> np.ndarray:
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"counts: expected a square (K, K) confusion matrix, got shape {counts.shape}")
     return np.diag(counts) / np.maximum(counts.sum(axis=1), 1)
+
+
+def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and covariance (D, D) of feature vectors of shape (N, D), N >= 2."""
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f"features: expected shape (N, D) with N >= 2, got {features.shape}")
+    return features.mean(axis=0), np.cov(features, rowvar=False).reshape(features.shape[1], features.shape[1])
+
+
+def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:
+    """Fréchet distance between the Gaussians N(mean_a, cov_a) and N(mean_b, cov_b):
+
+    ``|mean_a - mean_b|^2 + Tr(cov_a + cov_b - 2 (cov_a cov_b)^(1/2))``
+
+    The trace of the matrix square root is computed as the sum of the square roots of the eigenvalues
+    of the symmetric matrix ``A^(1/2) cov_b A^(1/2)`` (``A = cov_a``), which has the same eigenvalues as
+    ``cov_a cov_b`` and needs no general (complex) matrix square root.
+    """
+    mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
+    cov_a, cov_b = np.atleast_2d(cov_a).astype(np.float64), np.atleast_2d(cov_b).astype(np.float64)
+    d = mean_a.shape[0]
+    if mean_b.shape != (d,) or cov_a.shape != (d, d) or cov_b.shape != (d, d):
+        raise ValueError(
+            f"mean_a, cov_a, mean_b, cov_b: expected shapes (D,), (D, D), (D,), (D, D); got {mean_a.shape}, "
+            f"{cov_a.shape}, {mean_b.shape}, {cov_b.shape}"
+        )
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    trace_root = np.sqrt(np.clip(middle, 0, None)).sum()
+    return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+
+
+def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet Inception-style Distance between two sets of feature vectors, each (N, D).
+
+    0 means the two sets have the same mean and covariance; larger is further apart. With a finite N
+    even two samples of the same distribution score above 0, so compare against that noise floor.
+    """
+    return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
+
+
+def classifier_features(images: np.ndarray, model=None, layer: str = "dense", batch_size: int = 1000) -> np.ndarray:
+    """Features for FID on Fashion-MNIST: the shipped classifier's hidden dense layer.
+
+    Args:
+        images: shape (N, 28, 28, 1), raw pixel values 0..255 (convert a generator's [-1, 1] output
+            with ``(x + 1) * 127.5``).
+        model: a classifier with a layer named ``layer``; default the shipped one.
+
+    Returns:
+        float32 array (N, D), D = that layer's width (128 for the shipped classifier).
+    """
+    from .environment import keras
+    from .models import load_pretrained_classifier
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+        raise ValueError(f"images: expected shape (N, 28, 28, 1) with values 0..255, got {images.shape}")
+    model = model or load_pretrained_classifier()
+    extractor = keras.Model(model.inputs[0], model.get_layer(layer).output)
+    return extractor.predict(images, batch_size=batch_size, verbose=0)

@@ -25,3 +25,65 @@ def test_bad_labels_are_named():
         metrics.per_class_accuracy(np.array([1, 2, 3]))
     with pytest.raises(ValueError, match="y_true, y_pred: expected two"):
         metrics.confusion_counts(np.zeros(3, int), np.zeros(2, int), num_classes=3)
+
+
+def test_frechet_distance_of_known_gaussians():
+    # 1-D: (0 - 1)^2 + 1 + 4 - 2 * sqrt(1 * 4) = 2
+    assert metrics.frechet_distance(
+        np.array([0.0]), np.array([[1.0]]), np.array([1.0]), np.array([[4.0]])
+    ) == pytest.approx(2.0)
+    # diagonal covariances: |mu_a - mu_b|^2 + sum (sqrt(var_a) - sqrt(var_b))^2
+    var_a, var_b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+    mean_a, mean_b = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    expected = np.sum((mean_a - mean_b) ** 2) + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2)
+    assert metrics.frechet_distance(mean_a, np.diag(var_a), mean_b, np.diag(var_b)) == pytest.approx(expected)
+
+
+def test_frechet_distance_with_correlated_covariances_is_symmetric_and_zero_on_itself():
+    rng = np.random.default_rng(0)
+    m_a, m_b = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
+    cov_a, cov_b = m_a @ m_a.T + np.eye(5), m_b @ m_b.T + np.eye(5)
+    mean = rng.normal(size=5)
+    forward = metrics.frechet_distance(mean, cov_a, 0 * mean, cov_b)
+    assert forward == pytest.approx(metrics.frechet_distance(0 * mean, cov_b, mean, cov_a))
+    assert metrics.frechet_distance(mean, cov_a, mean, cov_a) == pytest.approx(0.0, abs=1e-9)
+    # against the definition with an explicit square root of cov_a @ cov_b (real eigenvalues here)
+    values, vectors = np.linalg.eig(cov_a @ cov_b)
+    root = (vectors * np.sqrt(values)) @ np.linalg.inv(vectors)
+    direct = np.sum(mean**2) + np.trace(cov_a + cov_b - 2 * root.real)
+    assert forward == pytest.approx(direct)
+
+
+def test_fid_from_samples_approaches_the_exact_value():
+    rng = np.random.default_rng(1)
+    a = rng.normal(0.0, 1.0, size=(20_000, 2))
+    b = rng.normal([1.0, 0.0], [2.0, 1.0], size=(20_000, 2))
+    assert metrics.fid(a, b) == pytest.approx(1.0 + (1 - 2) ** 2, abs=0.05)
+    assert metrics.fid(a[:10_000], a[10_000:]) < 0.01  # the noise floor of two samples of one distribution
+
+
+def test_fid_rejects_bad_shapes():
+    with pytest.raises(ValueError, match=r"features: expected shape \(N, D\) with N >= 2"):
+        metrics.fid(np.zeros((1, 3)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="mean_a, cov_a, mean_b, cov_b: expected shapes"):
+        metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def test_classifier_fid_separates_real_images_from_noise():
+    from helpers import data
+
+    if data.find_fashion_mnist() is None:
+        pytest.skip("Fashion-MNIST is not on this machine")
+    _, (x_test, _) = data.load_fashion_mnist()
+    real = x_test[..., None].astype("float32")
+    features_a = metrics.classifier_features(real[:1000])
+    features_b = metrics.classifier_features(real[1000:2000])
+    noise = np.random.default_rng(0).uniform(0, 255, real[:1000].shape).astype("float32")
+    assert features_a.shape == (1000, 128)
+    floor, far = metrics.fid(features_a, features_b), metrics.fid(features_a, metrics.classifier_features(noise))
+    assert 0 < floor < far / 20, (floor, far)
+
+
+def test_classifier_features_reject_the_wrong_image_shape():
+    with pytest.raises(ValueError, match=r"images: expected shape \(N, 28, 28, 1\)"):
+        metrics.classifier_features(np.zeros((2, 28, 28)))
