@@ -1,4 +1,4 @@
-"""Measuring models: classification metrics (lesson 03)."""
+"""Measuring models: classification metrics (lesson 03) and FID, a Fréchet distance of features (lesson 05)."""
 
 from __future__ import annotations
 
