@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from helpers import gan
+from helpers.environment import keras, tf
+
+
+def test_generator_and_discriminator_shapes():
+    generator, discriminator = gan.build_generator(latent_dim=16, width=8), gan.build_discriminator(width=4)
+    assert generator.output_shape == (None, 28, 28, 1) and discriminator.output_shape == (None, 1)
+    images = generator(tf.random.normal((3, 16))).numpy()
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert generator.get_layer("project").count_params() == 16 * 7 * 7 * 8  # no bias before batch norm
+
+
+def test_losses_are_binary_cross_entropy_with_the_right_labels():
+    real, fake = tf.constant([[2.0], [0.5]]), tf.constant([[-1.0], [3.0]])
+
+    def bce(logits, label):  # -[y log s + (1 - y) log(1 - s)], averaged
+        s = 1 / (1 + np.exp(-logits.numpy()))
+        return float(np.mean(-(label * np.log(s) + (1 - label) * np.log(1 - s))))
+
+    assert float(gan.discriminator_loss(real, fake)) == pytest.approx(bce(real, 1) + bce(fake, 0), rel=1e-5)
+    assert float(gan.generator_loss(fake)) == pytest.approx(bce(fake, 1), rel=1e-5)
+
+
+def test_train_step_updates_both_networks_and_takes_any_batch_size():
+    keras.utils.set_random_seed(0)
+    generator, discriminator = gan.build_generator(latent_dim=8, width=8), gan.build_discriminator(width=4)
+    step = gan.make_train_step(generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    before = [w.numpy().copy() for w in (generator.get_layer("up2").kernel, discriminator.get_layer("logit").kernel)]
+    for batch_size in (5, 3):  # a short last batch must work too
+        logs = step(tf.random.uniform((batch_size, 28, 28, 1), -1, 1))
+    after = [w.numpy() for w in (generator.get_layer("up2").kernel, discriminator.get_layer("logit").kernel)]
+    assert all(not np.array_equal(b, a) for b, a in zip(before, after)), "both networks learn"
+    assert set(logs) == {"g_loss", "d_loss", "d_real", "d_fake"} and 0 < float(logs["d_real"]) < 1
+
+
+def test_one_optimizer_for_both_networks_is_refused():
+    optimizer = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="expected two optimizers, got the same one twice"):
+        gan.make_train_step(gan.build_generator(8, 8), gan.build_discriminator(4), optimizer, optimizer)
+
+
+def test_pixel_conversions_round_trip():
+    pixels = np.array([0, 127.5, 255], dtype=np.float32)
+    np.testing.assert_allclose(gan.from_pixels(pixels), [-1, 0, 1])
+    np.testing.assert_allclose(gan.to_pixels(gan.from_pixels(pixels)), pixels)
+    assert gan.to_pixels(np.array([-2.0, 2.0])).tolist() == [0.0, 255.0]
+
+
+@pytest.mark.parametrize("call", [lambda: gan.build_generator(latent_dim=0), lambda: gan.build_discriminator(width=0)])
+def test_bad_sizes_are_named(call):
+    with pytest.raises(ValueError, match="expected >= 1"):
+        call()
