@@ -1,5 +1,5 @@
 """Instant feedback for the exercises: run a student's function on small fixed cases against the
-references in :mod:`helpers.ops`, and say in words what is wrong.
+references in :mod:`helpers.ops` and :mod:`helpers.gan`, and say in words what is wrong.
 
 Each ``check_*`` prints one short verdict and returns ``True`` or ``False``, so a notebook can
 ``assert`` a solution passes. Known mistakes (a flipped kernel, an ignored stride, padding on the
@@ -287,6 +287,58 @@ def _avg_pool_counting_padding(x, size, stride):
     return ops.pool2d(padded, size, stride, "valid", "avg")
 
 
+def check_discriminator_loss(fn: Callable[[Any, Any], Any]) -> bool:
+    """Check ``fn(real_logits, fake_logits)``: D's binary cross-entropy on logits, real 1 and fake 0."""
+    from . import gan
+
+    rng = np.random.default_rng(5)
+    cases = [
+        (rng.normal(size=(4, 1)).astype(np.float32), rng.normal(size=(4, 1)).astype(np.float32), "batch of 4"),
+        (np.full((3, 1), 4.0, np.float32), np.full((3, 1), -4.0, np.float32), "a confident, correct D"),
+    ]
+    for real, fake, label in cases:
+        mistakes: list[Mistake] = [
+            (lambda: _bce(real, 0) + _bce(fake, 1), "the labels are swapped: real images are 1, fakes 0."),
+            (lambda: _bce(real, 1), "only the real images count: add the loss on the fakes (label 0)."),
+            (lambda: (_bce(real, 1) + _bce(fake, 0)) / 2, "sum the two terms, do not average them."),
+            (lambda: _bce(_sigmoid(real), 1) + _bce(_sigmoid(fake), 0), "the inputs are already logits: no sigmoid."),
+        ]
+        expected = np.asarray(gan.discriminator_loss(real, fake))
+        problem = _compare(_call(fn, label, real.copy(), fake.copy()), expected, label, mistakes)
+        if problem:
+            return _fail("discriminator loss", problem)
+    return _pass("discriminator loss", len(cases))
+
+
+def check_generator_loss(fn: Callable[[Any], Any]) -> bool:
+    """Check ``fn(fake_logits)``: the non-saturating generator loss -log D(G(z)), averaged."""
+    from . import gan
+
+    rng = np.random.default_rng(6)
+    cases = [(rng.normal(size=(5, 1)).astype(np.float32), "batch of 5"), (np.full((2, 1), -5.0, np.float32), "D sure")]
+    for fake, label in cases:
+        mistakes: list[Mistake] = [
+            (
+                lambda: np.mean(np.log(1 - _sigmoid(fake))),
+                "that is the saturating loss log(1 - D(G(z))): use -log D(G(z)) (label the fakes 1).",
+            ),
+            (lambda: _bce(fake, 0), "the generator wants its fakes called real: label them 1, not 0."),
+        ]
+        problem = _compare(_call(fn, label, fake.copy()), np.asarray(gan.generator_loss(fake)), label, mistakes)
+        if problem:
+            return _fail("generator loss", problem)
+    return _pass("generator loss", len(cases))
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-logits))
+
+
+def _bce(logits: np.ndarray, label: float) -> float:
+    """Mean binary cross-entropy of logits against one label, computed stably."""
+    return float(np.mean(np.maximum(logits, 0) - logits * label + np.log1p(np.exp(-np.abs(logits)))))
+
+
 # --- comparing and reporting ---
 
 
@@ -335,6 +387,7 @@ def _compare(got: Any, expected: np.ndarray, label: str, mistakes: Iterable[Mist
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and np.allclose(a, b, rtol=_RTOL, atol=_ATOL)
 
 

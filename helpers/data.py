@@ -293,3 +293,20 @@ def load_image_for_model(path: str | os.PathLike, size: int = 224) -> np.ndarray
     with Image.open(path) as image:
         square = ImageOps.fit(image.convert("RGB"), (size, size), method=Image.Resampling.BILINEAR)
         return np.asarray(square, dtype=np.float32)
+
+
+def ring_of_gaussians(
+    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lesson 05's 2-D warm-up data: ``n`` points from ``modes`` small Gaussians evenly spaced on a circle.
+
+    Returns:
+        points, float32 (n, 2), an equal share from each mode; and the mode centers, float32 (modes, 2).
+    """
+    if n < 1 or modes < 1 or std <= 0:
+        raise ValueError(f"n, modes, std: expected n >= 1, modes >= 1, std > 0; got {n}, {modes}, {std}")
+    angles = 2 * np.pi * np.arange(modes) / modes
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    rng = np.random.default_rng(seed)
+    points = centers[np.arange(n) % modes] + rng.normal(scale=std, size=(n, 2))
+    return rng.permutation(points).astype(np.float32), centers.astype(np.float32)

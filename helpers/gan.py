@@ -7,13 +7,21 @@ into 0..255 for plots and for the classifier that FID uses.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from .environment import keras, tf
+from .models import PRETRAINED_DIR, load_recorded_model
 
 layers = keras.layers
 IMAGE_SHAPE = (28, 28, 1)
+GENERATOR_PATH = PRETRAINED_DIR / "fashion_generator.keras"
+
+# TensorFlow's graph optimizer ("remapper") cannot fuse the gradient of Conv2D + bias + LeakyReLU: it
+# logs an E0000 error and leaves the graph unfused. Switching it off gives the same graph without the
+# log line (measured: no change in step time), and a student's own discriminator hits the same bug.
+tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
 def build_generator(latent_dim: int = 64, width: int = 128) -> keras.Model:
@@ -60,9 +68,14 @@ def build_discriminator(width: int = 64) -> keras.Model:
 _bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
 
-def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
-    """Binary cross-entropy on logits: real images labelled 1, generated images labelled 0."""
-    return _bce(tf.ones_like(real_logits), real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
+def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor, real_label: float = 1.0) -> tf.Tensor:
+    """Binary cross-entropy on logits: real images labelled 1, generated images labelled 0.
+
+    ``real_label`` below 1 (for example 0.9) is one-sided label smoothing: D is never rewarded for
+    being certain, which keeps its gradients for G informative.
+    """
+    real_targets = tf.fill(tf.shape(real_logits), real_label)
+    return _bce(real_targets, real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
 
 
 def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
@@ -70,33 +83,48 @@ def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return _bce(tf.ones_like(fake_logits), fake_logits)
 
 
+def check_pair(generator: keras.Model, discriminator: keras.Model) -> None:
+    """Raise a clear ValueError unless the discriminator reads exactly what the generator makes."""
+    made, read = tuple(generator.output_shape[1:]), tuple(discriminator.input_shape[1:])
+    if made != read:
+        raise ValueError(
+            f"generator, discriminator: the discriminator reads samples of shape {read}, but the generator "
+            f"makes {made}; build them for the same shape"
+        )
+
+
 def make_train_step(
     generator: keras.Model,
     discriminator: keras.Model,
     generator_optimizer: keras.optimizers.Optimizer,
     discriminator_optimizer: keras.optimizers.Optimizer,
+    noise: tf.random.Generator | None = None,
+    real_label: float = 1.0,
 ) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
-    """One compiled GAN step on a batch of real images (B, 28, 28, 1) in [-1, 1].
+    """One compiled GAN step on a batch of real samples (B, ...), images (B, 28, 28, 1) in [-1, 1].
 
     The batch size is read from the batch itself, so a short last batch works. Each network has its
-    own optimizer and is updated only from its own loss. Returns the two losses and the mean
-    probabilities D gave to real and to generated images.
+    own optimizer and is updated only from its own loss. Latent codes come from ``noise`` (seed 0 by
+    default), whose state a checkpoint can save. Returns the two losses and the mean probabilities D
+    gave to real and to generated samples.
     """
     if generator_optimizer is discriminator_optimizer:
         raise ValueError(
             "generator_optimizer, discriminator_optimizer: expected two optimizers, got the same one twice"
         )
+    check_pair(generator, discriminator)
     latent_dim = generator.input_shape[-1]
+    noise = noise or tf.random.Generator.from_seed(0)
 
     @tf.function
     def train_step(real_images: tf.Tensor) -> dict[str, tf.Tensor]:
-        noise = tf.random.normal((tf.shape(real_images)[0], latent_dim))
+        codes = noise.normal((tf.shape(real_images)[0], latent_dim))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake_images = generator(noise, training=True)
+            fake_images = generator(codes, training=True)
             real_logits = discriminator(real_images, training=True)
             fake_logits = discriminator(fake_images, training=True)
             g_loss = generator_loss(fake_logits)
-            d_loss = discriminator_loss(real_logits, fake_logits)
+            d_loss = discriminator_loss(real_logits, fake_logits, real_label)
         generator_optimizer.apply_gradients(
             zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables)
         )
@@ -111,6 +139,49 @@ def make_train_step(
         }
 
     return train_step
+
+
+def build_toy_generator(latent_dim: int = 2, hidden: int = 128) -> keras.Model:
+    """The 2-D warm-up's generator: codes (N, latent_dim) -> points (N, 2), two hidden ReLU layers."""
+    return keras.Sequential(
+        [
+            keras.Input((latent_dim,), name="latent"),
+            layers.Dense(hidden, activation="relu", name="hidden1"),
+            layers.Dense(hidden, activation="relu", name="hidden2"),
+            layers.Dense(2, name="point"),
+        ],
+        name="toy_generator",
+    )
+
+
+def build_toy_discriminator(hidden: int = 128) -> keras.Model:
+    """The 2-D warm-up's discriminator: points (N, 2) -> one logit each (N, 1)."""
+    return keras.Sequential(
+        [
+            keras.Input((2,), name="point"),
+            layers.Dense(hidden, activation="relu", name="hidden1"),
+            layers.Dense(hidden, activation="relu", name="hidden2"),
+            layers.Dense(1, name="logit"),
+        ],
+        name="toy_discriminator",
+    )
+
+
+def sample(generator: keras.Model, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
+    """``n`` samples of the generator (inference mode) from seeded N(0, I) codes: shape (n, ...) float32."""
+    codes = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype(np.float32)
+    return generator.predict(codes, batch_size=batch_size, verbose=0)
+
+
+def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
+    """The Fashion-MNIST generator trained by this repository (``python -m helpers.gan_training``).
+
+    Input: latent codes of shape (N, latent_dim) drawn from N(0, I), ``latent_dim`` being the model's
+    input width. Output: images of shape (N, 28, 28, 1) in [-1, 1]. How it was trained and its FID
+    are in the JSON record beside the file, whose size and SHA-256 are checked before Keras reads it.
+    """
+    fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.gan_training'."
+    return load_recorded_model(path, fix)
 
 
 def to_pixels(images: np.ndarray) -> np.ndarray:

@@ -91,3 +91,43 @@ def classifier_features(images: np.ndarray, model=None, layer: str = "dense", ba
     model = model or load_pretrained_classifier()
     extractor = keras.Model(model.inputs[0], model.get_layer(layer).output)
     return extractor.predict(images, batch_size=batch_size, verbose=0)
+
+
+def class_probabilities(images: np.ndarray, model=None, batch_size: int = 1000) -> np.ndarray:
+    """The shipped classifier's class probabilities (N, 10) for images (N, 28, 28, 1) with values 0..255."""
+    from .environment import tf
+    from .models import load_pretrained_classifier
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+        raise ValueError(f"images: expected shape (N, 28, 28, 1) with values 0..255, got {images.shape}")
+    model = model or load_pretrained_classifier()
+    return tf.nn.softmax(model.predict(images, batch_size=batch_size, verbose=0)).numpy()
+
+
+def class_coverage(probabilities: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mode coverage of generated images: the share of samples given to each class (K,), summing to 1,
+    and the classifier's mean confidence (its mean top probability).
+
+    Args:
+        probabilities: class probabilities (N, K), rows summing to 1.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim != 2 or len(probabilities) == 0:
+        raise ValueError(f"probabilities: expected shape (N, K) with N >= 1, got {probabilities.shape}")
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1])
+    return counts / len(probabilities), float(probabilities.max(axis=1).mean())
+
+
+def mode_counts(points: np.ndarray, centers: np.ndarray, max_distance: float) -> np.ndarray:
+    """How many points (N, 2) lie within ``max_distance`` of each center (M, 2): counts (M,).
+
+    A point counts for its nearest center only; points far from every center count nowhere.
+    """
+    points, centers = np.asarray(points, np.float64), np.asarray(centers, np.float64)
+    if points.ndim != 2 or centers.ndim != 2 or points.shape[1] != centers.shape[1]:
+        raise ValueError(f"points, centers: expected shapes (N, D) and (M, D), got {points.shape} and {centers.shape}")
+    distances = np.linalg.norm(points[:, None, :] - centers[None, :, :], axis=2)
+    nearest = distances.argmin(axis=1)
+    close = distances[np.arange(len(points)), nearest] <= max_distance
+    return np.bincount(nearest[close], minlength=len(centers))

@@ -110,8 +110,16 @@ def load_pretrained_classifier(path: str | Path = CLASSIFIER_PATH) -> keras.Mode
 
     The file's size and SHA-256 are checked against that record before Keras reads it.
     """
-    path = Path(path)
     fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train classifier'."
+    return load_recorded_model(path, fix)
+
+
+def load_recorded_model(path: str | Path, fix: str) -> keras.Model:
+    """Load a shipped ``.keras`` file after checking its size and SHA-256 against the JSON record beside it.
+
+    ``fix`` says how to restore the file; it ends every error message.
+    """
+    path = Path(path)
     record_path = path.with_suffix(".json")
     if not record_path.is_file():
         raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")

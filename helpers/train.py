@@ -88,9 +88,12 @@ def train_classifier(
     return model, record
 
 
-def save_model(model: keras.Model, path: Path, config: dict, record: dict) -> dict:
-    """Save weights only (no optimizer state) atomically, with a JSON record holding the file's sha256."""
-    fresh = models.build_cnn(**config, name=model.name)
+def save_model(model: keras.Model, path: Path, config: dict, record: dict, build=models.build_cnn) -> dict:
+    """Save weights only (no optimizer state) atomically, with a JSON record holding the file's sha256.
+
+    The weights go into a fresh ``build(**config)``, so the file holds a clean, uncompiled model.
+    """
+    fresh = build(**config)
     fresh.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory(dir=path.parent) as staging:
         tmp = Path(staging) / path.name  # Keras insists on the .keras suffix

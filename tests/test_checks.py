@@ -218,3 +218,36 @@ def test_block_params_reference_agrees_with_keras():
 
     model = models.build_vgg([64, 64, "M"], include_top=False, input_shape=(32, 32, 3))
     assert model.count_params() == 9 * 3 * 64 + 64 + 9 * 64 * 64 + 64
+
+
+def _bce(logits, label):
+    return np.mean(np.log1p(np.exp(-logits)) + (1 - label) * logits)
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (lambda r, f: _bce(r, 1) + _bce(f, 0), "✓ discriminator loss"),
+        (lambda r, f: _bce(r, 0) + _bce(f, 1), "labels are swapped"),
+        (lambda r, f: _bce(r, 1), "add the loss on the fakes"),
+        (lambda r, f: (_bce(r, 1) + _bce(f, 0)) / 2, "do not average them"),
+        (lambda r, f: _bce(1 / (1 + np.exp(-r)), 1) + _bce(1 / (1 + np.exp(-f)), 0), "already logits"),
+        (lambda r, f: 0.0, "values differ"),
+    ],
+)
+def test_discriminator_loss_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_discriminator_loss, fn, capsys)
+    assert passed == expected.startswith("✓") and expected in out
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (lambda f: _bce(f, 1), "✓ generator loss"),
+        (lambda f: np.mean(np.log(1 - 1 / (1 + np.exp(-f)))), "saturating loss"),
+        (lambda f: _bce(f, 0), "label them 1, not 0"),
+    ],
+)
+def test_generator_loss_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_generator_loss, fn, capsys)
+    assert passed == expected.startswith("✓") and expected in out

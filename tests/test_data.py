@@ -271,3 +271,14 @@ def test_stratified_subset_is_exact_for_imbalanced_classes(n):
 def test_stratified_subset_with_a_single_sample_class():
     y = np.array([0] + [1] * 9)
     assert np.bincount(data.stratified_subset(np.arange(10), y, n=3)[1]).tolist() == [1, 2]
+
+
+def test_ring_of_gaussians_spreads_points_evenly_over_the_modes():
+    points, centers = data.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)
+    assert points.shape == (800, 2) and centers.shape == (8, 2) and points.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 2.0, rtol=1e-6)
+    nearest = np.linalg.norm(points[:, None] - centers[None], axis=2).argmin(axis=1)
+    assert np.bincount(nearest, minlength=8).tolist() == [100] * 8
+    assert np.array_equal(points, data.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)[0])
+    with pytest.raises(ValueError, match="n, modes, std"):
+        data.ring_of_gaussians(0)

@@ -53,3 +53,30 @@ def test_pixel_conversions_round_trip():
 def test_bad_sizes_are_named(call):
     with pytest.raises(ValueError, match="expected >= 1"):
         call()
+
+
+def test_a_discriminator_that_cannot_read_the_generators_images_is_named():
+    generator = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(64 * 64 * 3), keras.layers.Reshape((64, 64, 3))]
+    )
+    discriminator = keras.Sequential([keras.Input((16, 16, 128)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    optimizers = keras.optimizers.Adam(), keras.optimizers.Adam()
+    with pytest.raises(
+        ValueError, match=r"reads samples of shape \(16, 16, 128\), but the generator makes \(64, 64, 3\)"
+    ):
+        gan.make_train_step(generator, discriminator, *optimizers)
+
+
+def test_discriminator_loss_with_label_smoothing_uses_the_soft_label():
+    real, fake = tf.constant([[1.0]]), tf.constant([[-1.0]])
+    s = 1 / (1 + np.exp(-1.0))
+    expected = -(0.9 * np.log(s) + 0.1 * np.log(1 - s)) - np.log(1 - 1 / (1 + np.exp(1.0)))
+    assert float(gan.discriminator_loss(real, fake, real_label=0.9)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_toy_networks_and_seeded_samples():
+    generator = gan.build_toy_generator(latent_dim=3, hidden=4)
+    assert generator.output_shape == (None, 2) and gan.build_toy_discriminator(hidden=4).output_shape == (None, 1)
+    first, again = gan.sample(generator, 5, seed=1), gan.sample(generator, 5, seed=1)
+    assert first.shape == (5, 2) and np.array_equal(first, again)
+    assert not np.array_equal(first, gan.sample(generator, 5, seed=2))

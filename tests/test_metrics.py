@@ -87,3 +87,28 @@ def test_classifier_fid_separates_real_images_from_noise():
 def test_classifier_features_reject_the_wrong_image_shape():
     with pytest.raises(ValueError, match=r"images: expected shape \(N, 28, 28, 1\)"):
         metrics.classifier_features(np.zeros((2, 28, 28)))
+
+
+def test_class_coverage_counts_top_classes_and_mean_confidence():
+    probabilities = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.5, 0.4, 0.1]])
+    shares, confidence = metrics.class_coverage(probabilities)
+    np.testing.assert_allclose(shares, [0.75, 0.25, 0.0])
+    assert confidence == pytest.approx((0.9 + 0.7 + 0.6 + 0.5) / 4)
+    with pytest.raises(ValueError, match="probabilities: expected shape"):
+        metrics.class_coverage(np.zeros(3))
+
+
+def test_shipped_classifier_probabilities_sum_to_one():
+    probabilities = metrics.class_probabilities(np.zeros((2, 28, 28, 1)))
+    assert probabilities.shape == (2, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"images: expected shape \(N, 28, 28, 1\)"):
+        metrics.class_probabilities(np.zeros((2, 28, 28)))
+
+
+def test_mode_counts_take_the_nearest_center_within_reach():
+    centers = np.array([[0.0, 0.0], [10.0, 0.0]])
+    points = np.array([[0.1, 0.0], [9.9, 0.1], [10.0, -0.2], [5.0, 0.0], [0.0, 0.4]])
+    assert metrics.mode_counts(points, centers, max_distance=0.3).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="points, centers"):
+        metrics.mode_counts(np.zeros((3, 3)), centers, 1.0)
