@@ -114,7 +114,7 @@ def make_train_step(
         )
     check_pair(generator, discriminator)
     latent_dim = generator.input_shape[-1]
-    noise = noise or tf.random.Generator.from_seed(0)
+    noise = tf.random.Generator.from_seed(0) if noise is None else noise
 
     @tf.function
     def train_step(real_images: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -144,6 +144,8 @@ class GanTraining:
                 arrays = {name: stored[name] for name in stored.files}
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
             raise CorruptFileError(f"{path}: not a readable checkpoint ({error}). {fix}") from error
+        if "step" not in arrays or "noise_state" not in arrays:
+            raise CorruptFileError(f"{path}: not a checkpoint written by GanTraining.save. {fix}")
         parts = self._parts()
         for prefix, variables in parts.items():
             stored = [arrays.get(f"{prefix}/{i}") for i in range(len(variables))]
@@ -271,6 +273,8 @@ class GanMonitor:
 
     def figure(self) -> plt.Figure:
         """The latest grid beside the loss curves, D's outputs and (if measured) FID."""
+        if not self.history["step"]:
+            raise ValueError("monitor: nothing to draw yet; it draws after its first update")
         panels = 4 if self.history["fid"] else 3
         fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.6))
         if self.samples.ndim == 4:
@@ -308,13 +312,17 @@ def main(argv: list[str] | None = None) -> None:
     from .environment import setup
 
     parser = argparse.ArgumentParser(description="Train the generator shipped in data/pretrained/.")
-    parser.add_argument("--steps", type=int, default=30_000)
+    parser.add_argument("--steps", type=int, default=40_000, help="total steps, counting resumed ones")
     parser.add_argument("--width", type=int, default=128, help="generator width (channels of its 7x7 map)")
+    parser.add_argument("--d-width", type=int, default=64, help="discriminator width")
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--ema-decay", type=float, default=0.999)
     parser.add_argument("--real-label", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples per FID")
+    parser.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
     parser.add_argument("--out", type=Path, default=gan.GENERATOR_PATH)
     args = parser.parse_args(argv)
 
@@ -323,22 +331,29 @@ def main(argv: list[str] | None = None) -> None:
     config = {"latent_dim": args.latent_dim, "width": args.width}
     training = GanTraining(
         gan.build_generator(**config),
-        gan.build_discriminator(),
+        gan.build_discriminator(args.d_width),
+        learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         real_label=args.real_label,
         ema_decay=args.ema_decay,
         seed=args.seed,
     )
-    real_features = metrics.classifier_features(x_test[..., None])
+    if args.checkpoint and args.checkpoint.exists():
+        training.restore(args.checkpoint)
+        print(f"resumed from {args.checkpoint} at step {training.step}")
+    real_features = metrics.classifier_features(x_test[: args.fid_samples, ..., None])
 
     def fid(generator: keras.Model) -> float:
         generated = gan.to_pixels(gan.sample(generator, len(real_features)))
         return round(metrics.fid(metrics.classifier_features(generated), real_features), 2)
 
     codes = np.random.default_rng(1).standard_normal((64, args.latent_dim))
-    monitor = GanMonitor(max(1, args.steps // 15), codes, fid=fid, notebook=False)
-    start = time.perf_counter()
-    training.train(gan.from_pixels(x_train[..., None]), steps=args.steps, monitor=monitor)
+    report_every = max(1, args.steps // 20)
+    monitor = GanMonitor(report_every, codes, fid=fid, notebook=False)
+    real, start = gan.from_pixels(x_train[..., None]), time.perf_counter()
+    while training.step < args.steps:
+        chunk = min(report_every - training.step % report_every, args.steps - training.step)
+        training.train(real, steps=chunk, monitor=monitor, checkpoint=args.checkpoint)
     seconds = time.perf_counter() - start
     scores = {"generator": fid(training.generator), "ema_generator": fid(training.sampler)}
     best = min(scores, key=scores.get)
@@ -348,8 +363,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     record = {
         "steps": training.step,
-        "train_seconds": round(seconds, 1),
-        "training": {k: v for k, v in vars(args).items() if k not in ("out", "width", "latent_dim")},
+        "train_seconds_this_run": round(seconds, 1),
+        "training": {k: v for k, v in vars(args).items() if k not in ("out", "checkpoint", "width", "latent_dim")},
+        "fid_against": f"{len(real_features)} test images, as many samples",
         "fid": scores,
         "shipped": best,
         "fid_during_training": dict(zip(monitor.history["step"], monitor.history["fid"])),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -83,25 +85,33 @@ def classifier_features(images: np.ndarray, model=None, layer: str = "dense", ba
         float32 array (N, D), D = that layer's width (128 for the shipped classifier).
     """
     from .environment import keras
+
+    model = model or _shipped_classifier()
+    extractor = keras.Model(model.inputs[0], model.get_layer(layer).output)
+    return extractor.predict(_fashion_images(images), batch_size=batch_size, verbose=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_classifier():
+    """Loaded (and its checksum verified) once per process: FID is computed often during training."""
     from .models import load_pretrained_classifier
 
+    return load_pretrained_classifier()
+
+
+def _fashion_images(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
         raise ValueError(f"images: expected shape (N, 28, 28, 1) with values 0..255, got {images.shape}")
-    model = model or load_pretrained_classifier()
-    extractor = keras.Model(model.inputs[0], model.get_layer(layer).output)
-    return extractor.predict(images, batch_size=batch_size, verbose=0)
+    return images
 
 
 def class_probabilities(images: np.ndarray, model=None, batch_size: int = 1000) -> np.ndarray:
     """The shipped classifier's class probabilities (N, 10) for images (N, 28, 28, 1) with values 0..255."""
     from .environment import tf
-    from .models import load_pretrained_classifier
 
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
-        raise ValueError(f"images: expected shape (N, 28, 28, 1) with values 0..255, got {images.shape}")
-    model = model or load_pretrained_classifier()
+    images = _fashion_images(images)
+    model = model or _shipped_classifier()
     return tf.nn.softmax(model.predict(images, batch_size=batch_size, verbose=0)).numpy()
 
 

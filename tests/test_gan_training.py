@@ -1,4 +1,5 @@
 import _thread
+import json
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ from PIL import Image
 from helpers import gan
 from helpers.environment import keras
 from helpers.files import CorruptFileError
-from helpers.gan_training import GanMonitor, GanTraining, save_gif, tile
+from helpers.gan_training import GanMonitor, GanTraining, main, save_gif, tile
 
 RING = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
 
@@ -59,7 +60,7 @@ def test_an_interrupt_stops_after_a_whole_step_and_still_saves(tmp_path, capsys)
 
 def test_moving_average_follows_the_generator_by_the_decay():
     training = toy_training(ema_decay=0.5)
-    training.step = 100  # past the warm-up, where the decay is (1 + step) / (10 + step)
+    training.step = 100  # past the warm-up: (1 + step) / (10 + step) > 0.5, so the decay is 0.5
     before = training.ema_generator.get_layer("point").kernel.numpy().copy()
     training.train(RING, steps=1)
     current = training.generator.get_layer("point").kernel.numpy()
@@ -135,3 +136,28 @@ def test_monitor_prints_a_line_per_update_and_keeps_a_frame(capsys):
     assert "fid 12.500" in lines[0] and monitor.history["step"] == [2, 3]
     assert len(monitor.frames) == 2 and monitor.frames[0].shape == (28, 28 * 8)
     assert len(monitor.figure().axes) == 4
+
+
+def test_command_line_trains_resumes_and_ships_a_verified_generator(tmp_path, capsys):
+    out, state = tmp_path / "generator.keras", tmp_path / "state.npz"
+    tiny = ["--width", "4", "--d-width", "2", "--latent-dim", "3", "--fid-samples", "50", "--checkpoint", str(state)]
+    main(["--steps", "2", "--out", str(out), *tiny])
+    main(["--steps", "4", "--out", str(out), *tiny])
+    assert "resumed from" in capsys.readouterr().out
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["steps"] == 4 and set(record["fid"]) == {"generator", "ema_generator"}
+    assert len(record["class_shares"]) == 10 and record["config"] == {"latent_dim": 3, "width": 4}
+    generator = gan.load_pretrained_generator(out)
+    assert generator.input_shape == (None, 3) and generator.output_shape == (None, 28, 28, 1)
+
+
+def test_a_npz_that_is_no_checkpoint_is_reported(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.zeros(3))
+    with pytest.raises(CorruptFileError, match="not a checkpoint written by GanTraining.save"):
+        toy_training().restore(path)
+
+
+def test_monitor_has_nothing_to_draw_before_its_first_update():
+    with pytest.raises(ValueError, match="nothing to draw yet"):
+        GanMonitor(1, np.zeros((1, 2)), notebook=False).figure()
