@@ -1,4 +1,4 @@
-"""Which training tricks help lesson 05's DCGAN? Each variant changes one setting of the baseline.
+"""Which training tricks help lesson 05's DCGAN? Each variant changes one setting of the baseline, or two.
 
     python -m benchmarks.gan_tricks [--steps 2000] [--out FILE]
 
@@ -28,8 +28,12 @@ VARIANTS = {
     "no average": {"ema": False},
     "label smoothing 0.9": {"real_label": 0.9},
     "discriminator width 128": {"d_width": 128},
+    "discriminator width 32": {"d_width": 32},
+    "learning rate 4e-4": {"learning_rate": 4e-4},
+    "discriminator width 32, learning rate 4e-4": {"d_width": 32, "learning_rate": 4e-4},
     "generator width 256": {"width": 256},
     "batch 128, learning rate 4e-4": {"batch_size": 128, "learning_rate": 4e-4},
+    "generator width 256, discriminator width 32": {"width": 256, "d_width": 32},
 }
 
 
@@ -55,13 +59,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=2_000)
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), help="default: all")
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--out", type=Path, help="also write the JSON here (merged with its variants measured earlier)")
     args = parser.parse_args(argv)
 
     setup(0)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     real, real_features = gan.from_pixels(x_train[..., None]), metrics.classifier_features(x_test[..., None])
     result = {"date": datetime.date.today().isoformat(), "steps": args.steps, "baseline_settings": BASELINE}
+    if args.out and args.out.exists():  # keep the variants not re-run, when they were measured the same way
+        earlier = json.loads(args.out.read_text())
+        if earlier.get("steps") == args.steps and earlier.get("baseline_settings") == BASELINE:
+            result = {**earlier, **result}
     for name in args.variants or VARIANTS:
         result[name] = run({**BASELINE, **VARIANTS[name]}, args.steps, real, real_features)
         print(name, result[name], flush=True)

@@ -47,8 +47,10 @@ def build_generator(latent_dim: int = 64, width: int = 128) -> keras.Model:
     )
 
 
-def build_discriminator(width: int = 64) -> keras.Model:
-    """Images (N, 28, 28, 1) in [-1, 1] -> one logit per image (N, 1): high means "real"."""
+def build_discriminator(width: int = 32) -> keras.Model:
+    """Images (N, 28, 28, 1) in [-1, 1] -> one logit per image (N, 1): high means "real".
+
+    Two stride-2 convolutions of ``width`` and ``2 * width`` channels (28 -> 14 -> 7), then one logit."""
     if width < 1:
         raise ValueError(f"width: expected >= 1, got {width}")
     return keras.Sequential(

@@ -40,6 +40,9 @@ class GanTraining:
     (during the first steps the decay is lower, ``(1 + step) / (10 + step)``, so the average does not
     drag the random initial weights along); ``sampler`` is the network to draw samples from (the
     average when there is one).
+
+    ``decay=(first, last)`` lowers both learning rates linearly from step ``first`` to zero at step
+    ``last``; the rate is a function of the step alone, so resuming does not change it.
     """
 
     def __init__(
@@ -51,14 +54,18 @@ class GanTraining:
         batch_size: int = 64,
         real_label: float = 1.0,
         ema_decay: float | None = None,
+        decay: tuple[int, int] | None = None,
         seed: int = 0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
+        if decay is not None and not 0 <= decay[0] < decay[1]:
+            raise ValueError(f"decay: expected None or steps (first, last) with 0 <= first < last, got {decay}")
         self.generator, self.discriminator = generator, discriminator
         self.batch_size, self.seed, self.step = batch_size, seed, 0
+        self.learning_rate, self.decay = learning_rate, decay
         self.optimizers = [keras.optimizers.Adam(learning_rate, beta_1=beta_1) for _ in range(2)]
         for optimizer, model in zip(self.optimizers, (generator, discriminator)):
             optimizer.build(model.trainable_variables)  # now, so a checkpoint can be restored into it
@@ -73,6 +80,13 @@ class GanTraining:
     @property
     def sampler(self) -> keras.Model:
         return self.ema_generator or self.generator
+
+    def learning_rate_at(self, step: int) -> float:
+        """The learning rate of both optimizers at ``step``."""
+        if self.decay is None:
+            return self.learning_rate
+        first, last = self.decay
+        return self.learning_rate * min(1.0, max(0.0, (last - step) / (last - first)))
 
     def batch_indices(self, step: int, n: int) -> np.ndarray:
         """Indices of the real images used at ``step`` when training on ``n`` images."""
@@ -110,6 +124,9 @@ class GanTraining:
         sums, count = dict.fromkeys(LOGS, 0.0), 0
         with _stop_on_interrupt() as stop:
             while self.step < last and not stop and (seconds is None or time.perf_counter() - start < seconds):
+                if self.decay is not None:
+                    for optimizer in self.optimizers:
+                        optimizer.learning_rate.assign(self.learning_rate_at(self.step))
                 logs = self.train_step(tf.constant(images[self.batch_indices(self.step, len(images))]))
                 if self.ema_generator is not None:
                     self._ema_update(tf.constant(self.step, tf.float32))
@@ -319,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--ema-decay", type=float, default=0.999)
+    parser.add_argument("--decay-steps", type=int, default=0, help="lower the learning rate to 0 over the last N steps")
     parser.add_argument("--real-label", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples per FID")
@@ -336,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         batch_size=args.batch_size,
         real_label=args.real_label,
         ema_decay=args.ema_decay,
+        decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
         seed=args.seed,
     )
     if args.checkpoint and args.checkpoint.exists():

@@ -32,13 +32,14 @@ def test_batches_cover_every_sample_once_per_epoch_and_the_last_one_is_short():
     assert not np.array_equal(training.batch_indices(4, 50), batches[0]), "a new shuffle each epoch"
 
 
-def test_interrupted_and_resumed_training_ends_where_uninterrupted_training_does(tmp_path):
-    straight = toy_training(ema_decay=0.9)
+@pytest.mark.parametrize("decay", [None, (2, 6)])
+def test_interrupted_and_resumed_training_ends_where_uninterrupted_training_does(tmp_path, decay):
+    straight = toy_training(ema_decay=0.9, decay=decay)
     straight.train(RING, steps=6)
 
-    first = toy_training(ema_decay=0.9)
+    first = toy_training(ema_decay=0.9, decay=decay)
     first.train(RING, steps=3, checkpoint=tmp_path / "state.npz")
-    resumed = toy_training(ema_decay=0.9)  # a fresh process would build the same networks
+    resumed = toy_training(ema_decay=0.9, decay=decay)  # a fresh process would build the same networks
     resumed.restore(tmp_path / "state.npz")
     assert resumed.step == 3
     resumed.train(RING, steps=3)
@@ -56,6 +57,13 @@ def test_an_interrupt_stops_after_a_whole_step_and_still_saves(tmp_path, capsys)
     resumed = toy_training()
     resumed.restore(tmp_path / "state.npz")
     assert resumed.step == 2
+
+
+def test_learning_rate_falls_linearly_to_zero_over_the_decay_steps():
+    training = toy_training(learning_rate=0.1, decay=(2, 6))
+    assert [training.learning_rate_at(step) for step in (0, 2, 3, 6, 9)] == pytest.approx([0.1, 0.1, 0.075, 0, 0])
+    training.train(RING, steps=4)  # the last step taken is step 3
+    assert [float(o.learning_rate) for o in training.optimizers] == pytest.approx([0.075, 0.075])
 
 
 def test_moving_average_follows_the_generator_by_the_decay():
@@ -105,7 +113,10 @@ def test_bad_training_arguments_are_named(kwargs, message):
         toy_training().train(**kwargs)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"batch_size": 0}, "batch_size"), ({"ema_decay": 1.0}, "ema_decay")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"batch_size": 0}, "batch_size"), ({"ema_decay": 1.0}, "ema_decay"), ({"decay": (5, 5)}, "decay: expected")],
+)
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GanTraining(gan.build_toy_generator(), gan.build_toy_discriminator(), **kwargs)
@@ -142,10 +153,11 @@ def test_command_line_trains_resumes_and_ships_a_verified_generator(tmp_path, ca
     out, state = tmp_path / "generator.keras", tmp_path / "state.npz"
     tiny = ["--width", "4", "--d-width", "2", "--latent-dim", "3", "--fid-samples", "50", "--checkpoint", str(state)]
     main(["--steps", "2", "--out", str(out), *tiny])
-    main(["--steps", "4", "--out", str(out), *tiny])
+    main(["--steps", "4", "--decay-steps", "2", "--out", str(out), *tiny])
     assert "resumed from" in capsys.readouterr().out
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["steps"] == 4 and set(record["fid"]) == {"generator", "ema_generator"}
+    assert record["steps"] == 4 and record["training"]["decay_steps"] == 2
+    assert set(record["fid"]) == {"generator", "ema_generator"}
     assert len(record["class_shares"]) == 10 and record["config"] == {"latent_dim": 3, "width": 4}
     generator = gan.load_pretrained_generator(out)
     assert generator.input_shape == (None, 3) and generator.output_shape == (None, 28, 28, 1)
