@@ -343,6 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
     parser.add_argument("--out", type=Path, default=gan.GENERATOR_PATH)
     args = parser.parse_args(argv)
+    if not 0 <= args.decay_steps <= args.steps:
+        parser.error(f"--decay-steps: expected 0 to --steps ({args.steps}), got {args.decay_steps}")
 
     setup(args.seed)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()

@@ -163,6 +163,12 @@ def test_command_line_trains_resumes_and_ships_a_verified_generator(tmp_path, ca
     assert generator.input_shape == (None, 3) and generator.output_shape == (None, 28, 28, 1)
 
 
+def test_command_line_refuses_a_decay_longer_than_the_run(capsys):
+    with pytest.raises(SystemExit):
+        main(["--steps", "10", "--decay-steps", "20"])
+    assert "--decay-steps: expected 0 to --steps (10), got 20" in capsys.readouterr().err
+
+
 def test_a_npz_that_is_no_checkpoint_is_reported(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, weights=np.zeros(3))
