@@ -41,7 +41,7 @@ class GanTraining:
     drag the random initial weights along); ``sampler`` is the network to draw samples from (the
     average when there is one).
 
-    ``decay=(first, last)`` lowers both learning rates linearly from step ``first`` to zero at step
+    ``learning_rate_decay=(first, last)`` lowers both learning rates linearly from step ``first`` to zero at step
     ``last``; the rate is a function of the step alone, so resuming does not change it.
     """
 
@@ -54,18 +54,21 @@ class GanTraining:
         batch_size: int = 64,
         real_label: float = 1.0,
         ema_decay: float | None = None,
-        decay: tuple[int, int] | None = None,
+        learning_rate_decay: tuple[int, int] | None = None,
         seed: int = 0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
-        if decay is not None and not 0 <= decay[0] < decay[1]:
-            raise ValueError(f"decay: expected None or steps (first, last) with 0 <= first < last, got {decay}")
+        if learning_rate_decay is not None and not 0 <= learning_rate_decay[0] < learning_rate_decay[1]:
+            raise ValueError(
+                "learning_rate_decay: expected None or steps (first, last) with 0 <= first < last, "
+                f"got {learning_rate_decay}"
+            )
         self.generator, self.discriminator = generator, discriminator
         self.batch_size, self.seed, self.step = batch_size, seed, 0
-        self.learning_rate, self.decay = learning_rate, decay
+        self.learning_rate, self.learning_rate_decay = learning_rate, learning_rate_decay
         self.optimizers = [keras.optimizers.Adam(learning_rate, beta_1=beta_1) for _ in range(2)]
         for optimizer, model in zip(self.optimizers, (generator, discriminator)):
             optimizer.build(model.trainable_variables)  # now, so a checkpoint can be restored into it
@@ -83,9 +86,9 @@ class GanTraining:
 
     def learning_rate_at(self, step: int) -> float:
         """The learning rate of both optimizers at ``step``."""
-        if self.decay is None:
+        if self.learning_rate_decay is None:
             return self.learning_rate
-        first, last = self.decay
+        first, last = self.learning_rate_decay
         return self.learning_rate * min(1.0, max(0.0, (last - step) / (last - first)))
 
     def batch_indices(self, step: int, n: int) -> np.ndarray:
@@ -124,7 +127,7 @@ class GanTraining:
         sums, count = dict.fromkeys(LOGS, 0.0), 0
         with _stop_on_interrupt() as stop:
             while self.step < last and not stop and (seconds is None or time.perf_counter() - start < seconds):
-                if self.decay is not None:
+                if self.learning_rate_decay is not None:
                     for optimizer in self.optimizers:
                         optimizer.learning_rate.assign(self.learning_rate_at(self.step))
                 logs = self.train_step(tf.constant(images[self.batch_indices(self.step, len(images))]))
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
         batch_size=args.batch_size,
         real_label=args.real_label,
         ema_decay=args.ema_decay,
-        decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
+        learning_rate_decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
         seed=args.seed,
     )
     if args.checkpoint and args.checkpoint.exists():

@@ -34,12 +34,12 @@ def test_batches_cover_every_sample_once_per_epoch_and_the_last_one_is_short():
 
 @pytest.mark.parametrize("decay", [None, (2, 6)])
 def test_interrupted_and_resumed_training_ends_where_uninterrupted_training_does(tmp_path, decay):
-    straight = toy_training(ema_decay=0.9, decay=decay)
+    straight = toy_training(ema_decay=0.9, learning_rate_decay=decay)
     straight.train(RING, steps=6)
 
-    first = toy_training(ema_decay=0.9, decay=decay)
+    first = toy_training(ema_decay=0.9, learning_rate_decay=decay)
     first.train(RING, steps=3, checkpoint=tmp_path / "state.npz")
-    resumed = toy_training(ema_decay=0.9, decay=decay)  # a fresh process would build the same networks
+    resumed = toy_training(ema_decay=0.9, learning_rate_decay=decay)  # a fresh process would build the same networks
     resumed.restore(tmp_path / "state.npz")
     assert resumed.step == 3
     resumed.train(RING, steps=3)
@@ -60,7 +60,7 @@ def test_an_interrupt_stops_after_a_whole_step_and_still_saves(tmp_path, capsys)
 
 
 def test_learning_rate_falls_linearly_to_zero_over_the_decay_steps():
-    training = toy_training(learning_rate=0.1, decay=(2, 6))
+    training = toy_training(learning_rate=0.1, learning_rate_decay=(2, 6))
     assert [training.learning_rate_at(step) for step in (0, 2, 3, 6, 9)] == pytest.approx([0.1, 0.1, 0.075, 0, 0])
     training.train(RING, steps=4)  # the last step taken is step 3
     assert [float(o.learning_rate) for o in training.optimizers] == pytest.approx([0.075, 0.075])
@@ -115,7 +115,11 @@ def test_bad_training_arguments_are_named(kwargs, message):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"batch_size": 0}, "batch_size"), ({"ema_decay": 1.0}, "ema_decay"), ({"decay": (5, 5)}, "decay: expected")],
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+        ({"learning_rate_decay": (5, 5)}, "learning_rate_decay: expected"),
+    ],
 )
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
