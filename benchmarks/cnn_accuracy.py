@@ -1,10 +1,12 @@
-"""Train lesson 03's CNN in each profile and report seconds and test accuracy as JSON.
+"""Train a lesson's Fashion-MNIST network in each profile and report seconds and test accuracy as JSON.
 
-    python -m benchmarks.cnn_accuracy [--profiles smoke live full] [--out FILE]
+    python -m benchmarks.cnn_accuracy [--lesson 03|04] [--profiles smoke live full] [--out FILE]
 
-It executes ``notebooks/03_cnn_classifier.ipynb`` itself, so the figures are the lesson's own: the
-notebook holds the profile table, and its assertions must pass. Seconds are those of ``model.fit``
-(from the notebook's training line) and of the whole notebook, kernel start included.
+It executes the lesson's notebook itself (03: the CNN classifier; 04: the narrow VGG), so the figures
+are the lesson's own: the notebook holds the profile table, and its assertions must pass. Seconds are
+those of ``model.fit`` (from the notebook's training line) and of the whole notebook, kernel start
+included. Lesson 04 runs to its end only with VGG16 weights, so without them set
+``COURSE_VGG16_WEIGHTS=random`` (the narrow VGG does not use them).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import json
 import os
 import re
 import time
+from pathlib import Path
 
 from helpers.files import atomic_write
 from tests.notebook_utils import ROOT, execute
 
-NOTEBOOK = ROOT / "notebooks" / "03_cnn_classifier.ipynb"
+NOTEBOOKS = {"03": "03_cnn_classifier.ipynb", "04": "04_vgg16_recognition.ipynb"}
 TRAINED = re.compile(r"trained (\d+) epoch\(s\) on ([\d,]+) images in (\d+) s; validation accuracy ([\d.]+)")
 TESTED = re.compile(r"test accuracy: ([\d.]+)")
+UNAVERAGED = re.compile(r"with mirror averaging, ([\d.]+) without")  # lesson 04 also tests without it
 
 
 def stdout_of(notebook) -> str:
@@ -33,12 +37,13 @@ def stdout_of(notebook) -> str:
     )
 
 
-def measure(profile: str) -> dict:
+def measure(notebook: Path, profile: str) -> dict:
     start = time.perf_counter()
-    text = stdout_of(execute(NOTEBOOK, profile=profile, timeout=1800))
-    trained, tested = TRAINED.search(text), TESTED.search(text)
+    text = stdout_of(execute(notebook, profile=profile, timeout=1800))
+    trained, tested, unaveraged = TRAINED.search(text), TESTED.search(text), UNAVERAGED.search(text)
     if not (trained and tested):
-        raise RuntimeError(f"{NOTEBOOK.name} ({profile}) did not print its training and test lines")
+        raise RuntimeError(f"{notebook.name} ({profile}) did not print its training and test lines")
+    extra = {"test_accuracy_without_mirror_averaging": float(unaveraged[1])} if unaveraged else {}
     return {
         "epochs": int(trained[1]),
         "train_images": int(trained[2].replace(",", "")),
@@ -46,17 +51,24 @@ def measure(profile: str) -> dict:
         "val_accuracy": float(trained[4]),
         "notebook_seconds": round(time.perf_counter() - start, 1),
         "test_accuracy": float(tested[1]),
+        **extra,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lesson", default="03", choices=sorted(NOTEBOOKS))
     parser.add_argument("--profiles", nargs="+", default=["smoke", "live", "full"], choices=["smoke", "live", "full"])
     parser.add_argument("--out", help="also write the JSON here (atomically)")
     args = parser.parse_args()
-    results = {"date": datetime.date.today().isoformat(), "machine": f"{os.cpu_count()} cores, CPU only"}
+    notebook = ROOT / "notebooks" / NOTEBOOKS[args.lesson]
+    results = {
+        "notebook": notebook.name,
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{os.cpu_count()} cores, CPU only",
+    }
     for profile in args.profiles:
-        results[profile] = measure(profile)
+        results[profile] = measure(notebook, profile)
         print(profile, results[profile], flush=True)
     text = json.dumps(results, indent=2) + "\n"
     print(text, end="")

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import models
+from helpers import models, weights
 from helpers.environment import keras, tf
 
 
@@ -92,6 +92,33 @@ def test_vgg16_loads_a_keras_weights_file_by_layer_names(vgg_pair, tmp_path):
     ours = models.vgg16()
     ours.load_weights(path)
     np.testing.assert_array_equal(ours.get_layer("fc2").kernel.numpy(), theirs.get_layer("fc2").kernel.numpy())
+
+
+def write_keras2_weights_file(model: keras.Model, path: Path) -> None:
+    """Write ``model``'s weights in the Keras 2 layout of the published VGG16 file: a root attribute
+    ``layer_names``, then one group per layer whose ``weight_names`` attribute lists its datasets."""
+    import h5py
+
+    with h5py.File(path, "w") as file:
+        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        for layer in model.layers:
+            group = file.create_group(layer.name)
+            names = [f"{layer.name}_{kind}_1:0" for kind in "Wb"[: len(layer.weights)]]
+            group.attrs["weight_names"] = [name.encode() for name in names]
+            for name, weight in zip(names, layer.get_weights()):
+                group[name] = weight
+
+
+def test_load_vgg16_imagenet_reads_the_published_file_layout(vgg_pair, tmp_path, monkeypatch):
+    _, theirs = vgg_pair
+    published = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+    write_keras2_weights_file(theirs, published)
+    monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+    monkeypatch.setattr(weights, "find_weights", lambda: published)  # as if the checked copy were installed
+    loaded = models.load_vgg16_imagenet()
+    assert loaded.imagenet_weights
+    image = np.random.default_rng(1).uniform(-120, 130, (1, 224, 224, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(image, verbose=0), theirs.predict(image, verbose=0))
 
 
 def test_build_vgg_small_config_without_top():
