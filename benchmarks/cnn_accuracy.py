@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import re
 import time
 from pathlib import Path
 
-from helpers.files import atomic_write
+from benchmarks import report
 from tests.notebook_utils import ROOT, execute
 
 NOTEBOOKS = {"03": "03_cnn_classifier.ipynb", "04": "04_vgg16_recognition.ipynb"}
 TRAINED = re.compile(r"trained (\d+) epoch\(s\) on ([\d,]+) images in (\d+) s; validation accuracy ([\d.]+)")
 TESTED = re.compile(r"test accuracy: ([\d.]+)")
-UNAVERAGED = re.compile(r"with mirror averaging, ([\d.]+) without")  # lesson 04 also tests without it
+OPTIONAL = {  # printed by lesson 04 only
+    "test_accuracy_without_mirror_averaging": re.compile(r"with mirror averaging, ([\d.]+) without"),
+    "peak_memory_gb": re.compile(r"the most memory this notebook has held: ([\d.]+) GB"),
+}
 
 
 def stdout_of(notebook) -> str:
@@ -40,10 +42,10 @@ def stdout_of(notebook) -> str:
 def measure(notebook: Path, profile: str) -> dict:
     start = time.perf_counter()
     text = stdout_of(execute(notebook, profile=profile, timeout=1800))
-    trained, tested, unaveraged = TRAINED.search(text), TESTED.search(text), UNAVERAGED.search(text)
+    trained, tested = TRAINED.search(text), TESTED.search(text)
     if not (trained and tested):
         raise RuntimeError(f"{notebook.name} ({profile}) did not print its training and test lines")
-    extra = {"test_accuracy_without_mirror_averaging": float(unaveraged[1])} if unaveraged else {}
+    extra = {name: float(found[1]) for name, pattern in OPTIONAL.items() if (found := pattern.search(text))}
     return {
         "epochs": int(trained[1]),
         "train_images": int(trained[2].replace(",", "")),
@@ -70,10 +72,7 @@ def main() -> None:
     for profile in args.profiles:
         results[profile] = measure(notebook, profile)
         print(profile, results[profile], flush=True)
-    text = json.dumps(results, indent=2) + "\n"
-    print(text, end="")
-    if args.out:
-        atomic_write(args.out, text)
+    report(results, args.out)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ Target: NumPy ``conv2d`` within 1.5x of ``tf.nn.conv2d`` on the layer-sized inpu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import numpy as np
 
+from benchmarks import report
 from helpers import ops, timing
 from helpers.environment import tf
-from helpers.files import atomic_write
 
 SMALL = ((1, 16, 16, 8), (3, 3, 8, 8))
 LAYER = ((32, 56, 56, 64), (3, 3, 64, 64))
@@ -76,10 +75,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", help="also write the JSON to this file (atomically)")
     args = parser.parse_args()
-    text = json.dumps(measure(args.repeats), indent=2) + "\n"
-    print(text, end="")
-    if args.out:
-        atomic_write(args.out, text)
+    report(measure(args.repeats), args.out)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import report
 from helpers import data, gan, metrics
 from helpers.environment import keras, setup
-from helpers.files import atomic_write
 from helpers.gan_training import GanTraining
 
 layers = keras.layers
@@ -116,9 +115,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["shipped_generator"] = score(gan.load_pretrained_generator(), real_features)
         ratio = result["shipped_generator"]["fid"] / result["tutorial_dcgan"]["fid"]
         result["shipped_over_tutorial_fid"] = round(ratio, 4)
-    print(json.dumps(result, indent=2))
-    if args.out:
-        atomic_write(args.out, json.dumps(result, indent=2) + "\n")
+    report(result, args.out)
     return result
 
 

@@ -17,9 +17,9 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks import report
 from helpers import data, gan, metrics
 from helpers.environment import keras, setup
-from helpers.files import atomic_write
 from helpers.gan_training import GanTraining
 
 BASELINE = {"width": 128, "d_width": 64, "learning_rate": 2e-4, "batch_size": 64, "real_label": 1.0, "ema": True}
@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name in args.variants or VARIANTS:
         result[name] = run({**BASELINE, **VARIANTS[name]}, args.steps, real, real_features)
         print(name, result[name], flush=True)
-    print(json.dumps(result, indent=2))
-    if args.out:
-        atomic_write(args.out, json.dumps(result, indent=2) + "\n")
+    report(result, args.out)
     return result
 
 

@@ -100,6 +100,28 @@ def device_name() -> str:
     return "GPU" if _GPUS else "CPU"
 
 
+_PROC_STATUS = Path("/proc/self/status")
+
+
+def peak_memory_bytes() -> int | None:
+    """The most memory (resident set size) this process has held since it started, in bytes.
+
+    On Linux this is ``VmHWM``: ``getrusage``'s figure would also count the memory of the process
+    that started this one (a Jupyter kernel started from a big process inherits its peak).
+    ``None`` on Windows, which has no ``resource`` module to ask.
+    """
+    if _PROC_STATUS.exists():
+        for line in _PROC_STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, others kibibytes
+
+
 def status_line() -> str:
     """One line for the top of every notebook: versions, device and profile."""
     return f"TensorFlow {tf.__version__} (Keras {keras.__version__}) | {device_name()} | profile: {profile()}"

@@ -228,7 +228,7 @@ def load_vgg16_imagenet() -> keras.Model:
                 return _random_vgg16("the smoke profile, with no weights on this machine")
             raise WeightsUnavailableError(f"{weights.how_to_get()}\n(The download failed: {err})") from None
     model = vgg16()
-    model.load_weights(path)
+    weights.load_keras2_weights(model, path)
     model.imagenet_weights = True
     return model
 

@@ -43,6 +43,38 @@ VGG16_IMAGENET = WeightsFile(
 )
 
 
+def load_keras2_weights(model, path: str | os.PathLike, rows_per_read: int = 4096) -> None:
+    """Load a Keras 2 ``.h5`` weights file (the layout of the published VGG16 file) into ``model``.
+
+    Layers are matched by name. Large kernels are copied ``rows_per_read`` rows at a time, so NumPy
+    never holds a whole one: ``fc1`` alone is 411 MB, and Keras' own loader reads it in one piece.
+
+    Raises:
+        CorruptFileError: if a layer or weight is missing or has the wrong shape.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as file:
+        for layer in model.layers:
+            for variable, stored in zip(layer.weights, _stored_weights(file, layer, path)):
+                for start in range(0, stored.shape[0], rows_per_read):
+                    variable.value[start : start + rows_per_read].assign(stored[start : start + rows_per_read])
+
+
+def _stored_weights(file, layer, path) -> list:
+    """The h5 datasets holding ``layer``'s weights, in order, checked against its variables."""
+    if not layer.weights:
+        return []
+    if layer.name not in file:
+        raise CorruptFileError(f"{path}: no weights for layer {layer.name!r}; is it a VGG16 weights file?")
+    group = file[layer.name]
+    stored = [group[name.decode() if isinstance(name, bytes) else name] for name in group.attrs["weight_names"]]
+    shapes, expected = [item.shape for item in stored], [tuple(variable.shape) for variable in layer.weights]
+    if shapes != expected:
+        raise CorruptFileError(f"{path}: layer {layer.name!r} has weights of shapes {shapes}, expected {expected}")
+    return stored
+
+
 def keras_models_dir() -> Path:
     """Where Keras caches application weights (``~/.keras/models`` unless Keras was told otherwise)."""
     from .environment import keras_cache_dir

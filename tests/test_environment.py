@@ -2,9 +2,11 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
+import pytest
 
 import helpers
 from helpers import environment
@@ -64,3 +66,36 @@ def test_importing_helpers_prints_nothing():
         check=True,
     )
     assert result.stdout == "" and result.stderr == "", result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the current memory from Linux's /proc")
+def test_peak_memory_reaches_the_current_memory_plus_a_touched_array():
+    # A fresh process, so that no earlier test has set a higher peak already.
+    script = (
+        "import numpy as np, helpers\n"
+        "now = int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) * 1024\n"
+        "block = np.ones(500_000_000 // 8)\n"
+        "print(now, helpers.peak_memory_bytes())"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    now, peak = map(int, run.stdout.split())
+    assert peak >= now + 450_000_000, f"500 MB touched on top of {now} bytes, but the peak is only {peak}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the current memory from Linux's /proc")
+def test_peak_memory_of_a_child_does_not_include_its_parents():
+    block = np.ones(1_500_000_000 // 8)  # this process now holds at least 1.5 GB
+    script = "import helpers; print(helpers.peak_memory_bytes())"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert int(run.stdout) < block.nbytes, f"the child reports {int(run.stdout)} bytes: its parent's memory"
+
+
+def test_peak_memory_is_none_where_neither_proc_nor_resource_exist(monkeypatch, tmp_path):
+    monkeypatch.setattr(environment, "_PROC_STATUS", tmp_path / "no-proc")
+    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows: the import fails
+    assert helpers.peak_memory_bytes() is None
+
+
+def test_peak_memory_falls_back_to_getrusage_without_proc(monkeypatch, tmp_path):
+    monkeypatch.setattr(environment, "_PROC_STATUS", tmp_path / "no-proc")
+    assert helpers.peak_memory_bytes() > 10_000_000

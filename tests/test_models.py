@@ -5,6 +5,7 @@ import pytest
 
 from helpers import models, weights
 from helpers.environment import keras, tf
+from tests.test_weights import write_keras2_weights_file
 
 
 def test_build_cnn_shapes_and_names():
@@ -92,21 +93,6 @@ def test_vgg16_loads_a_keras_weights_file_by_layer_names(vgg_pair, tmp_path):
     ours = models.vgg16()
     ours.load_weights(path)
     np.testing.assert_array_equal(ours.get_layer("fc2").kernel.numpy(), theirs.get_layer("fc2").kernel.numpy())
-
-
-def write_keras2_weights_file(model: keras.Model, path: Path) -> None:
-    """Write ``model``'s weights in the Keras 2 layout of the published VGG16 file: a root attribute
-    ``layer_names``, then one group per layer whose ``weight_names`` attribute lists its datasets."""
-    import h5py
-
-    with h5py.File(path, "w") as file:
-        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
-        for layer in model.layers:
-            group = file.create_group(layer.name)
-            names = [f"{layer.name}_{kind}_1:0" for kind in "Wb"[: len(layer.weights)]]
-            group.attrs["weight_names"] = [name.encode() for name in names]
-            for name, weight in zip(names, layer.get_weights()):
-                group[name] = weight
 
 
 def test_load_vgg16_imagenet_reads_the_published_file_layout(vgg_pair, tmp_path, monkeypatch):

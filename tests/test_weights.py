@@ -1,8 +1,11 @@
 import hashlib
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from helpers import files, weights
+from helpers import files, models, weights
+from helpers.environment import keras
 
 
 @pytest.fixture
@@ -77,3 +80,42 @@ def test_instructions_name_the_file_its_size_md5_and_the_install_command():
     for needed in ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "553,467,096", weights.VGG16_IMAGENET.md5,
                    "python -m helpers.weights install", "COURSE_VGG16_WEIGHTS"):  # fmt: skip
         assert needed in text
+
+
+def write_keras2_weights_file(model: keras.Model, path: Path) -> None:
+    """Write ``model``'s weights in the Keras 2 layout of the published VGG16 file: a root attribute
+    ``layer_names``, then one group per layer whose ``weight_names`` attribute lists its datasets."""
+    import h5py
+
+    with h5py.File(path, "w") as file:
+        file.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        for layer in model.layers:
+            group = file.create_group(layer.name)
+            names = [f"{layer.name}_{kind}_1:0" for kind in "Wb"[: len(layer.weights)]]
+            group.attrs["weight_names"] = [name.encode() for name in names]
+            for name, weight in zip(names, layer.get_weights()):
+                group[name] = weight
+
+
+def tiny_vgg(seed: int):
+    keras.utils.set_random_seed(seed)
+    return models.build_vgg([4, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5)
+
+
+def test_load_keras2_weights_copies_every_weight_in_slices(tmp_path):
+    source, target = tiny_vgg(0), tiny_vgg(1)
+    write_keras2_weights_file(source, tmp_path / "tiny.h5")
+    weights.load_keras2_weights(target, tmp_path / "tiny.h5", rows_per_read=2)  # fc1's 64 rows: 32 slices
+    for ours, theirs in zip(target.weights, source.weights):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_load_keras2_weights_rejects_a_file_for_another_network(tmp_path):
+    write_keras2_weights_file(models.build_vgg([6, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5),
+                              tmp_path / "other.h5")  # fmt: skip
+    with pytest.raises(files.CorruptFileError, match=r"layer 'block1_conv1' has weights of shapes \[\(3, 3, 1, 6\)"):
+        weights.load_keras2_weights(tiny_vgg(0), tmp_path / "other.h5")
+    only_dense = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="fc1")])
+    write_keras2_weights_file(only_dense, tmp_path / "dense.h5")
+    with pytest.raises(files.CorruptFileError, match="no weights for layer 'block1_conv1'"):
+        weights.load_keras2_weights(tiny_vgg(0), tmp_path / "dense.h5")
