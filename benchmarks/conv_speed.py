@@ -12,6 +12,7 @@ Target: NumPy ``conv2d`` within 1.5x of ``tf.nn.conv2d`` on the layer-sized inpu
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 
 import numpy as np
@@ -52,6 +53,7 @@ def measure(repeats: int) -> dict:
     )
     macs = int(np.prod(LAYER[0][:3])) * int(np.prod(LAYER[1]))
     return {
+        "date": datetime.date.today().isoformat(),
         "cpu_count": os.cpu_count(),
         "small": {
             "x": SMALL[0],

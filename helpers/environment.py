@@ -42,11 +42,17 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(devnull_fd)
 
 
-with quiet_native_stderr():
-    import tensorflow as tf
+try:
+    with quiet_native_stderr():
+        import tensorflow as tf
 
-    # The first device query loads the CUDA stubs, which print their own notices.
-    _GPUS = tf.config.list_physical_devices("GPU")
+        # The first device query loads the CUDA stubs, which print their own notices.
+        _GPUS = tf.config.list_physical_devices("GPU")
+except ImportError as err:  # say what to do, instead of a bare "No module named 'tensorflow'"
+    from .readiness import python_advice
+
+    advice = python_advice() or "Install the course's requirements: pip install -r requirements.txt."
+    raise ImportError(f"TensorFlow cannot be imported ({err}). {advice}") from err
 
 import keras  # noqa: E402  (after TensorFlow, so Keras finds it already quiet)
 

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import data
-from .environment import device_name, keras, tf
 from .profiles import profile
+
+# The Python versions TensorFlow and every pinned package publish wheels for; pyproject.toml's
+# requires-python says the same (tests/test_readiness.py checks it).
+OLDEST_PYTHON, NEWEST_PYTHON = (3, 10), (3, 13)
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,36 @@ class Check:
     advice: str = ""
 
 
+def python_advice(version: tuple[int, ...] | None = None) -> str:
+    """What to do on Python ``version`` (default: this one), or ``""`` when the course supports it."""
+    version = tuple(sys.version_info[:2]) if version is None else version
+    oldest, newest = (".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
+    if tuple(version[:2]) > NEWEST_PYTHON:
+        return (
+            f"TensorFlow has no wheels for Python {version[0]}.{version[1]} yet. Make a Python 3.12 environment: "
+            "uv venv --python 3.12 && source .venv/bin/activate && uv pip install -r requirements.txt "
+            "(or conda: conda env create -f environment.yml)."
+        )
+    if tuple(version[:2]) < OLDEST_PYTHON:
+        return f"Install Python {oldest} to {newest}, then: pip install -r requirements.txt."
+    return ""
+
+
 def _python() -> Check:
-    version = ".".join(map(str, sys.version_info[:3]))
-    ok = (3, 10) <= sys.version_info[:2] <= (3, 12)
-    return Check("Python 3.10-3.12", ok, version, "" if ok else "Install Python 3.10, 3.11 or 3.12.")
+    oldest, newest = (".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
+    advice = python_advice()
+    return Check(f"Python {oldest}-{newest}", not advice, ".".join(map(str, sys.version_info[:3])), advice)
 
 
 def _tensorflow() -> Check:
+    name = "TensorFlow >= 2.16, Keras 3"
+    try:
+        from .environment import keras, tf
+    except ImportError as err:
+        return Check(name, False, f"not importable ({err})", python_advice() or "Run: pip install -r requirements.txt.")
     ok = tuple(int(p) for p in tf.__version__.split(".")[:2]) >= (2, 16) and keras.__version__.startswith("3.")
     advice = "" if ok else "Run: pip install -r requirements.txt (TensorFlow >= 2.16 with Keras 3)."
-    return Check("TensorFlow >= 2.16, Keras 3", ok, f"TF {tf.__version__}, Keras {keras.__version__}", advice)
+    return Check(name, ok, f"TF {tf.__version__}, Keras {keras.__version__}", advice)
 
 
 def _fashion_mnist() -> Check:
@@ -61,6 +84,8 @@ def _profile() -> Check:
 
 
 def _device() -> Check:
+    from .environment import device_name
+
     return Check("device", True, device_name(), "" if device_name() == "GPU" else "CPU is enough for every lesson.")
 
 

@@ -1,4 +1,10 @@
+import subprocess
+import sys
+
+import pytest
+
 from helpers import data, readiness
+from tests.notebook_utils import ROOT
 
 
 def test_all_checks_run_and_report_each_one():
@@ -20,3 +26,42 @@ def test_bad_profile_is_a_failed_check_not_a_crash(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "warp")
     check = readiness._profile()
     assert not check.ok and "warp" in check.advice
+
+
+@pytest.mark.parametrize("version", [(3, 10), (3, 13)])
+def test_supported_pythons_need_no_advice(version):
+    assert readiness.python_advice(version) == ""
+
+
+def test_a_python_too_new_for_tensorflow_gets_the_command_for_a_supported_one():
+    advice = readiness.python_advice((3, 14))
+    assert "no wheels for Python 3.14" in advice and "uv venv --python 3.12" in advice
+
+
+def test_a_python_too_old_is_told_the_supported_range():
+    assert "Install Python 3.10 to 3.13" in readiness.python_advice((3, 9))
+
+
+def test_pyproject_requires_the_pythons_the_readiness_check_accepts():
+    import re
+
+    text = (ROOT / "pyproject.toml").read_text()
+    oldest, newest = readiness.OLDEST_PYTHON, readiness.NEWEST_PYTHON
+    expected = f'requires-python = ">={oldest[0]}.{oldest[1]},<{newest[0]}.{newest[1] + 1}"'
+    assert re.search(r"^requires-python = .*$", text, re.MULTILINE)[0] == expected
+
+
+def test_without_tensorflow_the_import_error_says_what_to_do():
+    code = "import sys; sys.modules['tensorflow'] = None; import helpers.environment"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert (
+        "ImportError: TensorFlow cannot be imported" in result.stderr
+        and "pip install -r requirements.txt" in result.stderr
+    )
+
+
+def test_the_tensorflow_check_reports_a_failed_import_instead_of_crashing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "helpers.environment", None)
+    check = readiness._tensorflow()
+    assert not check.ok and "not importable" in check.found and "requirements.txt" in check.advice
