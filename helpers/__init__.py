@@ -1,20 +1,24 @@
 """Helpers for the image recognition and generation course.
 
-Every notebook starts with ``import helpers`` and ``helpers.setup()``. Importing the package
-imports TensorFlow quietly (see :mod:`helpers.environment`).
+Every notebook starts with ``import helpers`` and ``helpers.setup()``. Importing the package is cheap
+and changes nothing: TensorFlow is imported, quietly, the first time a name that needs it is used
+(``helpers.setup`` and the others from :mod:`helpers.environment`), so tools that only copy files or
+rewrite text work without TensorFlow installed.
 """
 
-from .environment import device_name, peak_memory_bytes, seed_everything, setup, status_line
+from __future__ import annotations
+
 from .profiles import PROFILES, by_profile, profile
 
-__all__ = [
-    "PROFILES",
-    "by_profile",
-    "device_name",
-    "peak_memory_bytes",
-    "profile",
-    "seed_everything",
-    "setup",
-    "status_line",
-]
+_FROM_ENVIRONMENT = ("device_name", "peak_memory_bytes", "seed_everything", "setup", "status_line")
+
+__all__ = ["PROFILES", "by_profile", "profile", *_FROM_ENVIRONMENT]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in _FROM_ENVIRONMENT:
+        from . import environment
+
+        return getattr(environment, name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -56,10 +56,23 @@ def test_quiet_native_stderr_hides_fd2_only_inside_the_block(capfd):
     assert capfd.readouterr().err == "shown\n"
 
 
+def test_importing_helpers_needs_no_tensorflow():
+    script = (
+        "import sys; sys.modules['tensorflow'] = None\n"  # as if it were not installed: importing it fails
+        "import helpers\n"
+        "from helpers import colab, files, profiles\n"
+        "print(helpers.profile(), colab.github_slug(colab.repo_url()))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    setup = subprocess.run([sys.executable, "-c", script + "; helpers.setup()"], capture_output=True, text=True)
+    assert "ImportError: TensorFlow cannot be imported" in setup.stderr, "setup() must say what to install"
+
+
 def test_importing_helpers_prints_nothing():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
-        [sys.executable, "-c", "import helpers, keras; keras.layers.Dense(2)(helpers.environment.tf.zeros((1, 3)))"],
+        [sys.executable, "-c", "from helpers.environment import keras, tf; keras.layers.Dense(2)(tf.zeros((1, 3)))"],
         capture_output=True,
         text=True,
         env=env,

@@ -8,6 +8,7 @@ from tests.notebook_utils import NOTEBOOKS, ROOT, read
 MAX_BYTES = 150_000
 MAX_CODE_LINES = 20  # "about 15", with room for a table literal
 REPO_URL = colab.repo_url()
+REF = colab.release_tag(colab.package_version())
 
 
 def test_there_are_notebooks():
@@ -22,14 +23,14 @@ def notebook_path(request):
 def test_first_cell_is_a_title_with_the_colab_badge(notebook_path):
     first = read(notebook_path).cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert colab.badge(REPO_URL, notebook_path.relative_to(ROOT).as_posix()) in first.source, (
+    assert colab.badge(REPO_URL, REF, notebook_path.relative_to(ROOT).as_posix()) in first.source, (
         "badge missing or stale: run python tools/set_repo_url.py"
     )
 
 
 def test_first_code_cell_is_the_colab_setup(notebook_path):
     code = [c for c in read(notebook_path).cells if c.cell_type == "code"]
-    assert code[0].source == colab.setup_cell(REPO_URL), "stale setup cell: run python tools/set_repo_url.py"
+    assert code[0].source == colab.setup_cell(REPO_URL, REF), "stale setup cell: run python tools/set_repo_url.py"
     assert "helpers.setup(" in code[1].source, "the second code cell must call helpers.setup()"
 
 
