@@ -58,7 +58,7 @@ def badge(url: str, ref: str, notebook: str) -> str:
 
 
 def setup_cell(url: str, ref: str) -> str:
-    """Markdown for the "Open in Colab" badge of ``notebook`` (``"notebooks/00_start_here.ipynb"``) at ``ref``."""
+    """Source of the first code cell: on Colab, clone the course at ``ref`` and install ``helpers``."""
     folder = github_slug(url).split("/")[1]
     return f'''# On Google Colab: fetch the course and install its helpers (keeps Colab's TensorFlow).
 # Anywhere else this cell does nothing.
