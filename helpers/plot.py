@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def image_grid(
@@ -40,7 +41,10 @@ def image_grid(
         raise ValueError(f"titles: expected {len(images)} titles (one per image), got {len(titles)}")
     ncols = max(1, min(ncols, len(images)))
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, cell_size * nrows + 0.3), squeeze=False)
+    # Room for each row's titles, so a two-line title does not run into the image above it.
+    title_lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles is not None else 0
+    row_height = cell_size + 0.2 * title_lines
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_size * ncols, row_height * nrows + 0.3), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= len(images):
@@ -91,6 +95,7 @@ def training_curves(history: Mapping[str, Sequence[float]] | object, xlabel: str
                 values = list(logs[key])
                 ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) <= 30 else None, label=label)
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs and steps are whole numbers
         ax.set_title(name)
         ax.legend()
     fig.tight_layout()

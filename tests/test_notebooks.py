@@ -66,3 +66,12 @@ def test_slides_title_then_one_slide_per_section(notebook_path):
     assert sections and all(kind == "slide" for kind in sections), "each '## ' section starts a slide"
     setup = next(kind for cell, kind in zip(cells, kinds) if cell.cell_type == "code")
     assert setup == "skip", "the Colab install cell is not shown when presenting"
+
+
+def test_title_slide_holds_the_title_alone(notebook_path):
+    cells = read(notebook_path).cells
+    for cell in cells[1:]:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        if kind in {"slide", "subslide"}:
+            break
+        assert kind == "skip", f"shown on the title slide: {cell.source[:60]!r}; hide it (skip) or start a subslide"

@@ -21,6 +21,17 @@ def test_image_grid_lays_out_cells_and_titles():
     np.testing.assert_array_equal(axes[0].images[0].get_array(), images[0])
 
 
+def test_two_line_titles_stay_clear_of_the_images_above():
+    titles = ["Ankle boot\n→ Sneaker 99%"] * 10
+    fig = plot.image_grid(np.zeros((10, 28, 28)), titles=titles, ncols=5, cell_size=2.0, suptitle="mistakes")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = fig.get_axes()
+    for above, below in zip(axes[:5], axes[5:]):
+        image_bottom = above.images[0].get_window_extent(renderer).y0
+        assert below.title.get_window_extent(renderer).y1 < image_bottom, "a second-row title overlaps the image above"
+
+
 def test_image_grid_handles_color_float_and_single_channel():
     color = np.full((8, 8, 3), 200.0, dtype=np.float32)
     gray = np.zeros((8, 8, 1), dtype=np.float32)
@@ -54,6 +65,12 @@ def test_training_curves_accepts_a_history_object():
 
     (ax,) = plot.training_curves(History()).get_axes()
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+
+
+def test_training_curves_put_ticks_on_whole_epochs_only():
+    (ax,) = plot.training_curves({"loss": [3.0, 2.0]}).get_axes()
+    ticks = [tick for tick in ax.get_xticks() if ax.get_xlim()[0] <= tick <= ax.get_xlim()[1]]
+    assert ticks and all(float(tick).is_integer() for tick in ticks), ticks
 
 
 def test_training_curves_rejects_empty_history():

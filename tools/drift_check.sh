@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Drift check: the course on the NEWEST releases that pyproject.toml's lower bounds allow, as Colab or
+# a new learner gets them (Colab keeps its own TensorFlow and installs `helpers` with lower bounds
+# only). A fresh virtual environment, then the unit tests and every notebook in the smoke profile.
+# Lint is left out: a new ruff's opinions are not drift a learner meets.
+#
+#   bash tools/drift_check.sh            # venv in a temporary folder, removed afterwards
+#   DRIFT_VENV=.drift bash tools/drift_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${DRIFT_VENV:-}"
+if [ -z "$venv" ]; then
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    venv="$tmp/venv"
+fi
+python3 -m venv "$venv"
+export PATH="$venv/bin:$PATH"  # nbval's kernels start the venv's python too
+echo "== drift: installing the newest releases allowed by pyproject.toml"
+python -m pip install -qq --upgrade pip
+# The test tools are unpinned as well: they are what a contributor would get today.
+python -m pip install -qq -e . pytest nbval nbclient ipykernel
+python -m pip freeze | grep -iE '^(tensorflow|keras|numpy|matplotlib|pillow|nbval|pytest)==' | tr '\n' ' '
+echo
+echo "== drift: unit tests and notebooks (smoke profile)"
+python -m pytest -p no:cacheprovider --ignore=tests/test_lint.py
