@@ -12,7 +12,7 @@ from pathlib import Path
 from . import weights
 from .data import DATA_DIR
 from .environment import keras
-from .files import verify_file
+from .files import CorruptFileError, verify_file
 from .profiles import profile
 
 layers = keras.layers
@@ -223,7 +223,9 @@ def load_vgg16_imagenet() -> keras.Model:
     if path is None:
         try:
             path = _download_vgg16_weights(weights.VGG16_IMAGENET)
-        except Exception as err:  # no network, a proxy page, a broken download: all mean "no weights"
+        except Exception as err:
+            if not _is_unavailable(err):
+                raise  # a bug in our own code must surface, never turn into random weights
             if profile() == "smoke":
                 return _random_vgg16("the smoke profile, with no weights on this machine")
             raise WeightsUnavailableError(f"{weights.how_to_get()}\n(The download failed: {err})") from None
@@ -235,6 +237,22 @@ def load_vgg16_imagenet() -> keras.Model:
 
 class WeightsUnavailableError(RuntimeError):
     """The ImageNet weights are neither on this machine nor downloadable."""
+
+
+def _is_unavailable(err: Exception) -> bool:
+    """Does ``err`` mean "the network or the file is unavailable", as opposed to a programming error?
+
+    ``OSError`` covers no network, refused connections and a full disk; ``CorruptFileError`` a proxy
+    page or a truncated file. ``keras.utils.get_file`` re-raises network errors as a bare
+    ``Exception("URL fetch failure on ...")`` and a failed hash check as ``ValueError("Incomplete or
+    corrupted file detected ...")``; only those exact messages count.
+    """
+    if isinstance(err, (OSError, CorruptFileError)):
+        return True
+    message = str(err)
+    if type(err) is Exception:
+        return message.startswith("URL fetch failure")
+    return type(err) is ValueError and message.startswith("Incomplete or corrupted file")
 
 
 def _download_vgg16_weights(spec: weights.WeightsFile) -> Path:

@@ -112,3 +112,16 @@ def test_peak_memory_is_none_where_neither_proc_nor_resource_exist(monkeypatch, 
 def test_peak_memory_falls_back_to_getrusage_without_proc(monkeypatch, tmp_path):
     monkeypatch.setattr(environment, "_PROC_STATUS", tmp_path / "no-proc")
     assert helpers.peak_memory_bytes() > 10_000_000
+
+
+def test_importing_helpers_changes_no_tensorflow_setting():
+    script = (
+        "import helpers.environment as env\n"
+        "before = env.tf.config.optimizer.get_experimental_options()\n"
+        "from helpers import checks, gan, gan_training, metrics, models, train\n"
+        "assert env.tf.config.optimizer.get_experimental_options() == before, 'an import changed the graph options'\n"
+        "env.setup()\n"
+        "assert env.tf.config.optimizer.get_experimental_options()['remapping'] is False"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
