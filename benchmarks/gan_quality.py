@@ -79,10 +79,11 @@ def contenders() -> dict[str, GanTraining]:
 
 
 def score(generator: keras.Model, real_features: np.ndarray) -> dict:
-    generated = gan.to_pixels(gan.sample(generator, N_SAMPLES))
-    shares, confidence = metrics.class_coverage(metrics.class_probabilities(generated))
+    shares, confidence = metrics.class_coverage(
+        metrics.class_probabilities(gan.to_pixels(gan.sample(generator, N_SAMPLES)))
+    )
     return {
-        "fid": round(metrics.fid(metrics.classifier_features(generated), real_features), 2),
+        "fid": round(gan.generator_fid(generator, real_features, N_SAMPLES), 2),  # the same samples: same seed
         "smallest_class_share": round(float(shares.min()), 4),
         "mean_confidence": round(confidence, 3),
     }

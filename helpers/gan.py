@@ -166,18 +166,32 @@ def build_toy_discriminator(hidden: int = 128) -> keras.Model:
 
 def sample(generator: keras.Model, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
     """``n`` samples of the generator (inference mode) from seeded N(0, I) codes: shape (n, ...) float32."""
+    if n < 1:
+        raise ValueError(f"n: expected >= 1 samples, got {n}")
     codes = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype(np.float32)
     return generator.predict(codes, batch_size=batch_size, verbose=0)
 
 
+def generator_fid(generator: keras.Model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> float:
+    """FID of ``n`` samples (default: as many as ``real_features`` rows) against real images' features.
+
+    The one recipe used everywhere: sample, turn into pixels, take the shipped classifier's features
+    (:func:`helpers.metrics.classifier_features`), compare with :func:`helpers.metrics.fid`.
+    """
+    from . import metrics
+
+    samples = sample(generator, len(real_features) if n is None else n, seed=seed)
+    return metrics.fid(metrics.classifier_features(to_pixels(samples)), real_features)
+
+
 def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
-    """The Fashion-MNIST generator trained by this repository (``python -m helpers.gan_training``).
+    """The Fashion-MNIST generator trained by this repository (``python -m helpers.train generator``).
 
     Input: latent codes of shape (N, latent_dim) drawn from N(0, I), ``latent_dim`` being the model's
     input width. Output: images of shape (N, 28, 28, 1) in [-1, 1]. How it was trained and its FID
     are in the JSON record beside the file, whose size and SHA-256 are checked before Keras reads it.
     """
-    fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.gan_training'."
+    fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train generator'."
     return load_recorded_model(path, fix)
 
 

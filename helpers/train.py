@@ -1,7 +1,10 @@
-"""Train the models this repository ships, reproducibly: ``python -m helpers.train classifier``.
+"""Train the models this repository ships, reproducibly, each with its JSON record.
 
-The Fashion-MNIST classifier (``data/pretrained/fashion_classifier.keras``) is used by later lessons
-(lesson 05 computes FID on its features). Training it took 694 s on the 2-core CPU that runs CI.
+    python -m helpers.train classifier   # data/pretrained/fashion_classifier.keras (lesson 03 on)
+    python -m helpers.train generator    # data/pretrained/fashion_generator.keras (lesson 05)
+
+``data/README.md`` says how each shipped file was made and how long it took. The generator's
+training is resumable: with ``--checkpoint FILE`` an interrupted run continues where it stopped.
 """
 
 from __future__ import annotations
@@ -114,15 +117,102 @@ def save_model(model: keras.Model, path: Path, config: dict, record: dict, build
     return meta
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["classifier"])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--out", type=Path, default=CLASSIFIER_PATH)
-    args = parser.parse_args(argv)
-    model, record = train_classifier(epochs=args.epochs)
+def train_generator(args: argparse.Namespace) -> dict:
+    """Train lesson 05's generator as ``args`` say (see :func:`main`), save it with its record, return the record."""
+    from . import gan, metrics
+    from .environment import setup
+    from .gan_training import GanTraining
+    from .live import GanMonitor
+
+    setup(args.seed)
+    (x_train, _), (x_test, _) = data.load_fashion_mnist()
+    config = {"latent_dim": args.latent_dim, "width": args.width}
+    training = GanTraining(
+        gan.build_generator(**config),
+        gan.build_discriminator(args.d_width),
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        real_label=args.real_label,
+        ema_decay=args.ema_decay,
+        learning_rate_decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
+        seed=args.seed,
+    )
+    if args.checkpoint and args.checkpoint.exists():
+        training.restore(args.checkpoint)
+        print(f"resumed from {args.checkpoint} at step {training.step}")
+    real_features = metrics.classifier_features(x_test[: args.fid_samples, ..., None])
+
+    def fid(generator: keras.Model) -> float:
+        return round(gan.generator_fid(generator, real_features), 2)
+
+    codes = np.random.default_rng(1).standard_normal((64, args.latent_dim))
+    report_every = max(1, args.steps // 20)
+    monitor = GanMonitor(report_every, codes, fid=fid, notebook=False)
+    real, start = gan.from_pixels(x_train[..., None]), time.perf_counter()
+    while training.step < args.steps:
+        chunk = min(report_every - training.step % report_every, args.steps - training.step)
+        training.train(real, steps=chunk, monitor=monitor, checkpoint=args.checkpoint)
+    seconds = time.perf_counter() - start
+    scores = {"generator": fid(training.generator), "ema_generator": fid(training.sampler)}
+    best = min(scores, key=scores.get)
+    shipped = training.generator if best == "generator" else training.sampler
+    shares, confidence = metrics.class_coverage(
+        metrics.class_probabilities(gan.to_pixels(gan.sample(shipped, len(real_features))))
+    )
+    record = {
+        "steps": training.step,
+        "train_seconds_this_run": round(seconds, 1),
+        "training": {
+            k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", "width", "latent_dim")
+        },
+        "fid_against": f"{len(real_features)} test images, as many samples",
+        "fid": scores,
+        "shipped": best,
+        "fid_during_training": dict(zip(monitor.history["step"], monitor.history["fid"])),
+        "class_shares": [round(float(s), 4) for s in shares],
+        "mean_confidence": round(confidence, 4),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    print(json.dumps(save_model(model, args.out, CLASSIFIER_CONFIG, record), indent=2))
+    return save_model(shipped, args.out, config, record, build=gan.build_generator)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from .gan import GENERATOR_PATH
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="model", required=True)
+    classifier = commands.add_parser("classifier", help="the Fashion-MNIST classifier of lesson 03 and later")
+    classifier.add_argument("--epochs", type=int, default=15)
+    classifier.add_argument("--out", type=Path, default=CLASSIFIER_PATH)
+    generator = commands.add_parser("generator", help="lesson 05's pretrained GAN generator (resumable)")
+    generator.add_argument("--steps", type=int, default=40_000, help="total steps, counting resumed ones")
+    generator.add_argument("--width", type=int, default=128, help="generator width (channels of its 7x7 map)")
+    generator.add_argument("--d-width", type=int, default=64, help="discriminator width")
+    generator.add_argument("--latent-dim", type=int, default=64)
+    generator.add_argument("--batch-size", type=int, default=64)
+    generator.add_argument("--learning-rate", type=float, default=2e-4)
+    generator.add_argument("--ema-decay", type=float, default=0.999)
+    generator.add_argument(
+        "--decay-steps", type=int, default=0, help="lower the learning rate to 0 over the last N steps"
+    )
+    generator.add_argument("--real-label", type=float, default=1.0)
+    generator.add_argument("--seed", type=int, default=0)
+    generator.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples per FID")
+    generator.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
+    generator.add_argument("--out", type=Path, default=GENERATOR_PATH)
+    args = parser.parse_args(argv)
+    if args.model == "classifier":
+        if args.epochs < 1:
+            parser.error(f"--epochs: expected >= 1, got {args.epochs}")
+        model, record = train_classifier(epochs=args.epochs)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(save_model(model, args.out, CLASSIFIER_CONFIG, record), indent=2))
+        return
+    if args.steps < 1:
+        parser.error(f"--steps: expected >= 1, got {args.steps}")
+    if not 0 <= args.decay_steps <= args.steps:
+        parser.error(f"--decay-steps: expected 0 to --steps ({args.steps}), got {args.decay_steps}")
+    print(json.dumps(train_generator(args), indent=2))
 
 
 if __name__ == "__main__":

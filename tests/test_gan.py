@@ -80,3 +80,18 @@ def test_toy_networks_and_seeded_samples():
     first, again = gan.sample(generator, 5, seed=1), gan.sample(generator, 5, seed=1)
     assert first.shape == (5, 2) and np.array_equal(first, again)
     assert not np.array_equal(first, gan.sample(generator, 5, seed=2))
+
+
+def test_sample_names_a_bad_count():
+    with pytest.raises(ValueError, match="n: expected >= 1 samples, got 0"):
+        gan.sample(gan.build_generator(latent_dim=4, width=4), 0)
+
+
+def test_generator_fid_is_the_fid_of_the_generators_pixels():
+    from helpers import metrics
+
+    generator = gan.build_generator(latent_dim=4, width=4)
+    real = metrics.classifier_features(np.random.default_rng(0).integers(0, 256, (30, 28, 28, 1)).astype(np.float32))
+    by_hand = metrics.fid(metrics.classifier_features(gan.to_pixels(gan.sample(generator, 30, seed=3))), real)
+    assert gan.generator_fid(generator, real, seed=3) == pytest.approx(by_hand)
+    assert gan.generator_fid(generator, real, seed=4) != pytest.approx(by_hand), "the seed picks the samples"

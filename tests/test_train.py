@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import data, files, models, train
+from helpers import data, files, gan, models, train
 
 
 def test_split_validation_is_disjoint_stratified_and_complete():
@@ -61,3 +61,25 @@ def test_a_corrupt_classifier_is_refused_before_loading(tiny_trained, tmp_path):
     broken.with_suffix(".json").unlink()
     with pytest.raises(FileNotFoundError, match="record of classifier.keras is missing"):
         models.load_pretrained_classifier(broken)
+
+
+def test_generator_command_trains_resumes_and_ships_a_verified_generator(tmp_path, capsys):
+    out, state = tmp_path / "generator.keras", tmp_path / "state.npz"
+    tiny = ["--width", "4", "--d-width", "2", "--latent-dim", "3", "--fid-samples", "50", "--checkpoint", str(state)]
+    train.main(["generator", "--steps", "2", "--out", str(out), *tiny])
+    train.main(["generator", "--steps", "4", "--out", str(out), *tiny])
+    assert "resumed from" in capsys.readouterr().out
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["steps"] == 4 and record["training"]["steps"] == 4
+    assert set(record["fid"]) == {"generator", "ema_generator"}
+    assert len(record["class_shares"]) == 10 and record["config"] == {"latent_dim": 3, "width": 4}
+    generator = gan.load_pretrained_generator(out)
+    assert generator.input_shape == (None, 3) and generator.output_shape == (None, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"other settings \(learning_rate_decay: saved None, now \[4, 6\]\)"):
+        train.main(["generator", "--steps", "6", "--decay-steps", "2", "--out", str(out), *tiny])
+
+
+def test_command_line_refuses_a_decay_longer_than_the_run(capsys):
+    with pytest.raises(SystemExit):
+        train.main(["generator", "--steps", "10", "--decay-steps", "20"])
+    assert "--decay-steps: expected 0 to --steps (10), got 20" in capsys.readouterr().err
