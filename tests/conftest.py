@@ -1,4 +1,16 @@
+import os
+
 import pytest
+
+
+def need_fashion_mnist() -> None:
+    """Skip a test that needs the real Fashion-MNIST when it is missing, except in CI, where it must be there."""
+    from helpers import data
+
+    if data.find_fashion_mnist() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Fashion-MNIST is missing in CI: .ci/run installs Debian's dataset-fashion-mnist")
+        pytest.skip("Fashion-MNIST is not on this machine")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from helpers import data
+from tests.conftest import need_fashion_mnist
 
 
 def write_tiny_fashion(folder: Path, n_train: int = 20, n_test: int = 10) -> None:
@@ -143,8 +144,8 @@ def test_download_skips_files_already_there(tmp_path, fake_download):
     assert calls == []
 
 
-@pytest.mark.skipif(data.find_fashion_mnist() is None, reason="Fashion-MNIST is not on this machine")
 def test_the_real_data_set_matches_keras_shapes():
+    need_fashion_mnist()
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert y_train.shape == (60000,) and y_test.shape == (10000,)

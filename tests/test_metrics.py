@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from helpers import metrics
+from tests.conftest import need_fashion_mnist
 
 
 def test_confusion_counts_and_per_class_accuracy():
@@ -72,8 +73,7 @@ def test_fid_rejects_bad_shapes():
 def test_classifier_fid_separates_real_images_from_noise():
     from helpers import data
 
-    if data.find_fashion_mnist() is None:
-        pytest.skip("Fashion-MNIST is not on this machine")
+    need_fashion_mnist()
     _, (x_test, _) = data.load_fashion_mnist()
     real = x_test[..., None].astype("float32")
     features_a = metrics.classifier_features(real[:1000])
@@ -98,10 +98,13 @@ def test_class_coverage_counts_top_classes_and_mean_confidence():
         metrics.class_coverage(np.zeros(3))
 
 
-def test_shipped_classifier_probabilities_sum_to_one():
-    probabilities = metrics.class_probabilities(np.zeros((2, 28, 28, 1)))
-    assert probabilities.shape == (2, 10)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+def test_class_probabilities_are_the_softmax_of_the_shipped_classifiers_logits():
+    from helpers import models
+    from helpers.environment import tf
+
+    images = np.random.default_rng(0).uniform(0, 255, (3, 28, 28, 1)).astype(np.float32)
+    logits = models.load_pretrained_classifier()(images, training=False)
+    np.testing.assert_allclose(metrics.class_probabilities(images), tf.nn.softmax(logits).numpy(), rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match=r"images: expected shape \(N, 28, 28, 1\)"):
         metrics.class_probabilities(np.zeros((2, 28, 28)))
 

@@ -87,15 +87,6 @@ def test_vgg16_with_copied_weights_gives_identical_outputs(vgg_pair):
     np.testing.assert_array_equal(ours.predict(images, verbose=0), theirs.predict(images, verbose=0))
 
 
-def test_vgg16_loads_a_keras_weights_file_by_layer_names(vgg_pair, tmp_path):
-    _, theirs = vgg_pair
-    path = tmp_path / "vgg16.weights.h5"
-    theirs.save_weights(path)
-    ours = models.vgg16()
-    ours.load_weights(path)
-    np.testing.assert_array_equal(ours.get_layer("fc2").kernel.numpy(), theirs.get_layer("fc2").kernel.numpy())
-
-
 def test_load_vgg16_imagenet_reads_the_published_file_layout(vgg_pair, tmp_path, monkeypatch):
     _, theirs = vgg_pair
     published = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
