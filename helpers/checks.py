@@ -153,13 +153,18 @@ def check_conv_params(fn: Callable[[int, int, int, int], int]) -> bool:
     return _pass("conv_params", len(cases))
 
 
+def _reference_block_params(c_in: int, c_out: int, n_convs: int) -> int:
+    """Parameters of a VGG block: the first 3x3 convolution sees ``c_in`` channels, the others ``c_out``."""
+    return (9 * c_in * c_out + c_out) + (n_convs - 1) * (9 * c_out * c_out + c_out)
+
+
 def check_block_params(fn: Callable[[int, int, int], int]) -> bool:
     """Check ``fn(c_in, c_out, n_convs)``: parameters of a VGG block of ``n_convs`` 3x3 convolutions with
     bias, the first from ``c_in`` to ``c_out`` channels, the others from ``c_out`` to ``c_out``."""
     cases = [(3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (1, 16, 1)]
     for c_in, c_out, n_convs in cases:
         label = f"{n_convs} convolutions, {c_in} -> {c_out} channels"
-        expected = (9 * c_in * c_out + c_out) + (n_convs - 1) * (9 * c_out * c_out + c_out)
+        expected = _reference_block_params(c_in, c_out, n_convs)
         mistakes: list[Mistake] = [
             (lambda: n_convs * (9 * c_in * c_out + c_out), "only the first convolution sees c_in channels; "
              "the others take the c_out channels of the one before."),

@@ -62,9 +62,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         uint8 array, e.g. shape (N, 28, 28) for images or (N,) for labels.
 
     Raises:
+        FileNotFoundError: if there is no file at ``path``.
         DataFileError: naming the file, if it is truncated, corrupt or not IDX.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file. {_FIX_ADVICE.replace('Delete it and load', 'Load')}")
     try:
         with gzip.open(path, "rb") as stream:
             raw = stream.read()
@@ -108,7 +111,7 @@ def fashion_mnist_dirs() -> list[Path]:
 
 def keras_fashion_dir() -> Path:
     """Where Keras' own ``fashion_mnist.load_data()`` caches the files."""
-    from .environment import keras_cache_dir
+    from .keras_cache import keras_cache_dir
 
     return keras_cache_dir("datasets") / "fashion-mnist"
 
@@ -264,13 +267,13 @@ def decode_top_k(probabilities: np.ndarray, k: int = 5) -> list[list[tuple[str, 
     return [[(*labels[i], float(row[i])) for i in indices] for row, indices in zip(probabilities, top)]
 
 
-def seed_keras_imagenet_index() -> Path:
+def install_keras_imagenet_index() -> Path:
     """Put the shipped class index where Keras' ``decode_predictions`` looks for it, so that works offline.
 
     The file is byte-identical to Keras' own (same md5), so Keras accepts it without downloading.
     """
-    from .environment import keras_cache_dir
     from .files import atomic_copy, file_digest
+    from .keras_cache import keras_cache_dir
 
     target = keras_cache_dir("models") / IMAGENET_INDEX.name
     if not target.is_file() or file_digest(target, "md5") != IMAGENET_INDEX_MD5:

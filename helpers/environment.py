@@ -83,24 +83,6 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def keras_cache_dir(subdir: str) -> Path:
-    """The folder ``keras.utils.get_file(..., cache_subdir=subdir)`` uses, so files we place there are found.
-
-    Keras reads ``KERAS_HOME`` once, when it is imported, and falls back to ``/tmp/.keras`` when its
-    home is read-only; asking Keras keeps the two in step.
-    """
-    try:
-        from keras.src.backend import config
-
-        home = config.keras_home()
-    except (ImportError, AttributeError):  # a Keras without this (private) helper: its documented default
-        home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    home = os.path.expanduser(home)
-    if not os.access(home, os.W_OK):
-        home = os.path.join("/tmp", ".keras")
-    return Path(home) / subdir
-
-
 def device_name() -> str:
     """``"GPU"`` when TensorFlow sees one, else ``"CPU"``."""
     return "GPU" if _GPUS else "CPU"

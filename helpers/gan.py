@@ -80,7 +80,7 @@ def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return _bce(tf.ones_like(fake_logits), fake_logits)
 
 
-def check_pair(generator: keras.Model, discriminator: keras.Model) -> None:
+def require_matching_pair(generator: keras.Model, discriminator: keras.Model) -> None:
     """Raise a clear ValueError unless the discriminator reads exactly what the generator makes."""
     made, read = tuple(generator.output_shape[1:]), tuple(discriminator.input_shape[1:])
     if made != read:
@@ -109,7 +109,7 @@ def make_train_step(
         raise ValueError(
             "generator_optimizer, discriminator_optimizer: expected two optimizers, got the same one twice"
         )
-    check_pair(generator, discriminator)
+    require_matching_pair(generator, discriminator)
     latent_dim = generator.input_shape[-1]
     noise = tf.random.Generator.from_seed(0) if noise is None else noise
 

@@ -44,7 +44,7 @@ def build_cnn(
         dense_units: width of the hidden dense layer.
         dropout: dropout rate before each dense layer (0 for none).
     """
-    input_shape = _check_cnn_args(input_shape, num_classes, filters, convs_per_block, dense_units, dropout)
+    input_shape = _validated_cnn_args(input_shape, num_classes, filters, convs_per_block, dense_units, dropout)
     stack = [keras.Input(input_shape, name="pixels"), layers.Rescaling(1 / 255, name="rescale")]
     for block, channels in enumerate(filters, start=1):
         stack += [DefaultConv2D(channels, name=f"block{block}_conv{i}") for i in range(1, convs_per_block + 1)]
@@ -59,7 +59,9 @@ def build_cnn(
     return keras.Sequential(stack, name=name)
 
 
-def _check_cnn_args(input_shape, num_classes, filters, convs_per_block, dense_units, dropout) -> tuple[int, int, int]:
+def _validated_cnn_args(
+    input_shape, num_classes, filters, convs_per_block, dense_units, dropout
+) -> tuple[int, int, int]:
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or not all(isinstance(n, int) and n > 0 for n in input_shape):
         raise ValueError(f"input_shape: expected (height, width, channels) of positive ints, got {input_shape}")
@@ -124,6 +126,11 @@ def load_recorded_model(path: str | Path, fix: str) -> keras.Model:
     if not record_path.is_file():
         raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")
     record = json.loads(record_path.read_text())
+    missing = [key for key in ("bytes", "sha256") if key not in record]
+    if missing:
+        raise ValueError(
+            f"{record_path}: the record lacks {', '.join(missing)}, so {path.name} cannot be checked. {fix}"
+        )
     verify_file(path, record["bytes"], record["sha256"], fix)
     return keras.models.load_model(path, compile=False)
 
@@ -176,14 +183,23 @@ def build_vgg(
     Returns:
         A functional model: (N, H, W, C) -> (N, classes) with the top, else the last feature map.
     """
+    if (
+        not isinstance(config, (list, tuple))
+        or not config
+        or any(item != "M" and not (isinstance(item, int) and item > 0) for item in config)
+    ):
+        raise ValueError(f"config: expected positive ints (channels) and 'M' (pooling), got {config!r}")
+    if include_top and (classes < 1 or dense_units < 1 or not 0.0 <= dropout < 1.0):
+        raise ValueError(
+            "classes, dense_units, dropout: expected >= 1, >= 1 and 0 <= dropout < 1, "
+            f"got {classes}, {dense_units}, {dropout}"
+        )
     pools = sum(1 for item in config if item == "M")
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or min(input_shape[:2]) < 2**pools:
         raise ValueError(
             f"input_shape: expected (H, W, C) with H and W >= {2**pools} for {pools} poolings, got {input_shape}"
         )
-    if not config or any(item != "M" and not (isinstance(item, int) and item > 0) for item in config):
-        raise ValueError(f"config: expected positive ints (channels) and 'M' (pooling), got {list(config)}")
     inputs = keras.Input(input_shape, name="input_layer")
     x, block, conv = inputs, 1, 1
     for item in config:
@@ -261,7 +277,7 @@ def _download_vgg16_weights(spec: weights.WeightsFile) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as staging:
         fetched = keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir=".")
-        weights.check_weights(fetched, spec)
+        weights.verify_weights(fetched, spec)
         os.replace(fetched, target_dir / spec.name)
     return target_dir / spec.name
 

@@ -54,6 +54,10 @@ def load_keras2_weights(model, path: str | os.PathLike, rows_per_read: int = 409
     """
     import h5py
 
+    if rows_per_read < 1:
+        raise ValueError(f"rows_per_read: expected >= 1, got {rows_per_read}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such weights file")
     with h5py.File(path, "r") as file:
         for layer in model.layers:
             for variable, stored in zip(layer.weights, _stored_weights(file, layer, path)):
@@ -77,12 +81,12 @@ def _stored_weights(file, layer, path) -> list:
 
 def keras_models_dir() -> Path:
     """Where Keras caches application weights (``~/.keras/models`` unless Keras was told otherwise)."""
-    from .environment import keras_cache_dir
+    from .keras_cache import keras_cache_dir
 
     return keras_cache_dir("models")
 
 
-def check_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -> Path:
+def verify_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -> Path:
     """Check size, then md5 (Keras' own check). Raises ``FileNotFoundError`` or ``CorruptFileError``."""
     path = Path(path)
     if not path.is_file():
@@ -102,7 +106,7 @@ def install(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET, cache_d
 
     Nothing is written if the check fails.
     """
-    check_weights(path, spec)
+    verify_weights(path, spec)
     cache_dir = cache_dir or keras_models_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     return atomic_copy(path, cache_dir / spec.name)
@@ -113,11 +117,11 @@ def find_weights(spec: WeightsFile = VGG16_IMAGENET) -> Path | None:
     Keras' cache if it holds a good one, else ``None``."""
     chosen = os.environ.get(ENV_VAR, "")
     if chosen and chosen != "random":
-        return check_weights(chosen, spec)
+        return verify_weights(chosen, spec)
     cached = keras_models_dir() / spec.name
     if cached.is_file():
         try:
-            return check_weights(cached, spec)
+            return verify_weights(cached, spec)
         except CorruptFileError:
             return None  # Keras will download over it
     return None
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "install":
         try:
-            target = install(args.path)
+            target = install(args.path, VGG16_IMAGENET)
         except (FileNotFoundError, CorruptFileError) as err:
             print(f"Not installed: {err}\nNothing was written.", file=sys.stderr)
             return 1

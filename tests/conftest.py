@@ -15,10 +15,8 @@ def need_fashion_mnist() -> None:
 
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch):
-    """An empty Keras home folder: where get_file caches downloads and where helpers put weights."""
-    from keras.src.backend import config
-
+    """An empty Keras home folder (``KERAS_HOME``): where helpers put downloads and installed weights."""
     home = tmp_path / "keras"
     home.mkdir()
-    monkeypatch.setattr(config, "keras_home", lambda: str(home))
+    monkeypatch.setenv("KERAS_HOME", str(home))
     return home

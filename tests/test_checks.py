@@ -213,11 +213,12 @@ def test_block_params_check(fn, expected, capsys):
     assert expected in out and passed == expected.startswith("✓")
 
 
-def test_block_params_reference_agrees_with_keras():
+@pytest.mark.parametrize(("c_in", "c_out", "n_convs"), [(3, 64, 2), (64, 128, 3), (1, 8, 1)])
+def test_block_params_reference_agrees_with_keras(c_in, c_out, n_convs):
     from helpers import models
 
-    model = models.build_vgg([64, 64, "M"], include_top=False, input_shape=(32, 32, 3))
-    assert model.count_params() == 9 * 3 * 64 + 64 + 9 * 64 * 64 + 64
+    model = models.build_vgg([c_out] * n_convs, include_top=False, input_shape=(8, 8, c_in))
+    assert checks._reference_block_params(c_in, c_out, n_convs) == model.count_params()
 
 
 def _bce(logits, label):

@@ -228,14 +228,15 @@ def test_keras_decode_predictions_works_offline_once_seeded(tmp_path, monkeypatc
 
     from helpers.environment import keras
 
-    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path))  # an empty Keras home
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras home, for our helpers...
+    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path))  # ...and for Keras, which read it at import
     monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)  # forget any index Keras already read
 
     def no_network(*args, **kwargs):
         raise AssertionError("Keras tried to download the class index")
 
     monkeypatch.setattr(file_utils, "urlretrieve", no_network)
-    seeded = data.seed_keras_imagenet_index()
+    seeded = data.install_keras_imagenet_index()
     assert seeded == tmp_path / "models" / "imagenet_class_index.json"
     probabilities = np.random.default_rng(0).dirichlet(np.ones(1000), size=3)
     theirs = keras.applications.imagenet_utils.decode_predictions(probabilities, top=5)
@@ -283,3 +284,9 @@ def test_ring_of_gaussians_spreads_points_evenly_over_the_modes():
     assert np.array_equal(points, data.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)[0])
     with pytest.raises(ValueError, match="n, modes, std"):
         data.ring_of_gaussians(0)
+
+
+def test_a_missing_idx_file_is_reported_as_missing_not_corrupt(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.gz: no such file") as raised:
+        data.read_idx(tmp_path / "nothing.gz")
+    assert "corrupt" not in str(raised.value) and "Delete it" not in str(raised.value)

@@ -116,6 +116,10 @@ def test_build_vgg_small_config_without_top():
     [
         ({"config": [8, "X"]}, r"config: expected positive ints \(channels\) and 'M'"),
         ({"config": [8, "M", "M", "M"], "input_shape": (4, 4, 1)}, r"H and W >= 8 for 3 poolings, got \(4, 4, 1\)"),
+        ({"config": None}, r"config: expected positive ints \(channels\) and 'M' \(pooling\), got None"),
+        ({"config": [8, "M"], "classes": 0}, "classes, dense_units, dropout: expected >= 1, >= 1 and 0 <= dropout < 1"),
+        ({"config": [8, "M"], "dense_units": 0}, "classes, dense_units, dropout"),
+        ({"config": [8, "M"], "dropout": 1.0}, "classes, dense_units, dropout"),
     ],
 )
 def test_build_vgg_rejects_bad_arguments(kwargs, message):
@@ -213,3 +217,11 @@ def test_build_vgg_dropout_follows_each_hidden_dense_layer():
     model = models.build_vgg([4, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5, dropout=0.5)
     names = [layer.name for layer in model.layers]
     assert names[-5:] == ["fc1", "fc1_dropout", "fc2", "fc2_dropout", "predictions"]
+
+
+def test_a_record_without_its_checksum_is_named(tmp_path):
+    model_path = tmp_path / "m.keras"
+    model_path.write_bytes(b"x")
+    model_path.with_suffix(".json").write_text('{"bytes": 1}')
+    with pytest.raises(ValueError, match=r"m\.json: the record lacks sha256, so m\.keras cannot be checked\. Restore"):
+        models.load_recorded_model(model_path, fix="Restore it.")

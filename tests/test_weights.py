@@ -1,4 +1,6 @@
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +44,7 @@ def test_same_size_wrong_content_is_rejected_by_md5(fake_spec, tmp_path):
     forged = tmp_path / "forged.h5"
     forged.write_bytes(b"x" * spec.size)
     with pytest.raises(files.CorruptFileError, match=f"md5 .* but vgg_test.h5 has md5 {spec.md5}: the file is corrupt"):
-        weights.check_weights(forged, spec)
+        weights.verify_weights(forged, spec)
 
 
 def test_cli_reports_a_bad_file_and_exits_nonzero(tmp_path, capsys, keras_home):
@@ -119,3 +121,22 @@ def test_load_keras2_weights_rejects_a_file_for_another_network(tmp_path):
     write_keras2_weights_file(only_dense, tmp_path / "dense.h5")
     with pytest.raises(files.CorruptFileError, match="no weights for layer 'block1_conv1'"):
         weights.load_keras2_weights(tiny_vgg(0), tmp_path / "dense.h5")
+
+
+def test_cli_installs_a_good_file(fake_spec, monkeypatch, capsys, keras_home):
+    good, spec = fake_spec
+    monkeypatch.setattr(weights, "VGG16_IMAGENET", spec)
+    assert weights.main(["install", str(good)]) == 0
+    assert "Installed" in capsys.readouterr().out
+    assert (keras_home / "models" / spec.name).read_bytes() == good.read_bytes()
+
+
+def test_the_weights_command_line_works_without_tensorflow(keras_home):
+    script = (
+        "import sys; sys.modules['tensorflow'] = sys.modules['keras'] = None\n"  # as if neither were installed
+        "from helpers import weights\n"
+        "sys.exit(weights.main(['status']))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr  # 1: no weights on this machine, said in words
+    assert f"Keras cache: {keras_home / 'models'}" in run.stdout and "python -m helpers.weights install" in run.stdout
