@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write
+from .files import atomic_write, checked_download
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -133,16 +132,18 @@ def download_fashion_mnist(target: Path | None = None) -> Path:
     import keras
 
     target = target or keras_fashion_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fashion-mnist-download-") as staging:
-        for key, name in FASHION_FILES.items():
-            if (target / name).is_file():
-                continue
-            fetched = Path(keras.utils.get_file(name, origin=FASHION_URL + name, cache_dir=staging, cache_subdir="."))
-            array = read_idx(fetched)
-            if len(array) != FASHION_COUNTS[key]:
-                raise DataFileError(f"{FASHION_URL + name}: expected {FASHION_COUNTS[key]} records, got {len(array)}")
-            os.replace(fetched, target / name)
+    for key, name in FASHION_FILES.items():
+        if (target / name).is_file():
+            continue
+
+        def fetch(staging: Path, name: str = name) -> Path:
+            return Path(keras.utils.get_file(name, origin=FASHION_URL + name, cache_dir=staging, cache_subdir="."))
+
+        def check(path: Path, key: str = key) -> None:
+            if (records := len(read_idx(path))) != FASHION_COUNTS[key]:
+                raise DataFileError(f"{FASHION_URL + path.name}: expected {FASHION_COUNTS[key]} records, got {records}")
+
+        checked_download(fetch, target / name, check)
     return target
 
 

@@ -1,11 +1,21 @@
-"""Saving files so that a crash or a full disk never leaves a half-written one behind."""
+"""Files that are never half-written and never read unchecked: the one home for
+
+* atomic writes and copies (a temporary file, then a rename), so a crash or a full disk leaves no
+  half-written file;
+* checked files: size, then checksum, before anything reads them (:func:`verify_file`);
+* checked downloads: fetched into a staging folder, checked, then renamed into place (:func:`checked_download`);
+* recorded models: a ``.keras`` file with a JSON record of its size and SHA-256 (:func:`write_record`,
+  :func:`read_record`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -71,8 +81,8 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
-def verify_file(path: str | os.PathLike, size: int, sha256: str, fix: str) -> Path:
-    """Check a file's size, then its SHA-256, before anything reads it.
+def verify_file(path: str | os.PathLike, size: int, digest: str, fix: str, algorithm: str = "sha256") -> Path:
+    """Check a file's size, then its checksum (SHA-256 unless ``algorithm`` says ``"md5"``), before reading it.
 
     Raises:
         FileNotFoundError: if it is missing, with ``fix`` (how to get it back).
@@ -81,10 +91,57 @@ def verify_file(path: str | os.PathLike, size: int, sha256: str, fix: str) -> Pa
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found. {fix}")
-    if path.stat().st_size != size:
-        raise CorruptFileError(
-            f"{path}: {path.stat().st_size} bytes, expected {size}; it is truncated or replaced. {fix}"
-        )
-    if file_digest(path) != sha256:
-        raise CorruptFileError(f"{path}: checksum mismatch (expected sha256 {sha256[:12]}...); it is corrupt. {fix}")
+    found = path.stat().st_size
+    if found != size:
+        kind = "truncated (an interrupted copy or download?)" if found < size else "not the right file"
+        raise CorruptFileError(f"{path}: {found:,} bytes, expected {size:,}: {kind}. {fix}")
+    if file_digest(path, algorithm) != digest:
+        raise CorruptFileError(f"{path}: {algorithm} mismatch (expected {digest[:12]}...): the file is corrupt. {fix}")
     return path
+
+
+def checked_download(fetch: Callable[[Path], Path], target: Path, check: Callable[[Path], object]) -> Path:
+    """Download into a staging folder beside ``target``, ``check`` the file, then rename it to ``target``.
+
+    ``fetch(staging_folder)`` downloads and returns the file's path; ``check(path)`` raises if the file
+    is bad. Nothing reaches ``target`` unless the check passed, and the staging folder is always removed.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-download-") as staging:
+        fetched = fetch(Path(staging))
+        check(fetched)
+        os.replace(fetched, target)
+    return target
+
+
+def write_record(path: Path, blob: bytes, record: dict) -> dict:
+    """Write ``blob`` (a saved model) to ``path`` and its JSON record beside it, both atomically.
+
+    The record is ``record`` plus the file's name, size and SHA-256; returns it.
+    """
+    atomic_write(path, blob)
+    full = {**record, "file": path.name, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    atomic_write(path.with_suffix(".json"), json.dumps(full, indent=2) + "\n")
+    return full
+
+
+def read_record(path: str | os.PathLike, fix: str) -> dict:
+    """The JSON record beside ``path``, after checking the file against it (:func:`verify_file`).
+
+    Raises:
+        FileNotFoundError: the file or its record is missing.
+        ValueError: the record lacks a key every record has.
+        CorruptFileError: the file is not the one the record describes.
+    """
+    path = Path(path)
+    record_path = path.with_suffix(".json")
+    if not record_path.is_file():
+        raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")
+    record = json.loads(record_path.read_text())
+    missing = [key for key in ("bytes", "sha256") if key not in record]
+    if missing:
+        raise ValueError(
+            f"{record_path}: the record lacks {', '.join(missing)}, so {path.name} cannot be checked. {fix}"
+        )
+    verify_file(path, record["bytes"], record["sha256"], fix)
+    return record

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 from . import weights
 from .data import DATA_DIR
 from .environment import keras
-from .files import CorruptFileError, verify_file
+from .files import CorruptFileError, checked_download, read_record
 from .profiles import profile
 
 layers = keras.layers
@@ -121,17 +119,7 @@ def load_recorded_model(path: str | Path, fix: str) -> keras.Model:
 
     ``fix`` says how to restore the file; it ends every error message.
     """
-    path = Path(path)
-    record_path = path.with_suffix(".json")
-    if not record_path.is_file():
-        raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")
-    record = json.loads(record_path.read_text())
-    missing = [key for key in ("bytes", "sha256") if key not in record]
-    if missing:
-        raise ValueError(
-            f"{record_path}: the record lacks {', '.join(missing)}, so {path.name} cannot be checked. {fix}"
-        )
-    verify_file(path, record["bytes"], record["sha256"], fix)
+    read_record(path, fix)
     return keras.models.load_model(path, compile=False)
 
 
@@ -273,13 +261,13 @@ def _is_unavailable(err: Exception) -> bool:
 
 def _download_vgg16_weights(spec: weights.WeightsFile) -> Path:
     """Download through Keras into a staging folder, check, then move into Keras' cache atomically."""
-    target_dir = weights.keras_models_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as staging:
-        fetched = keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir=".")
-        weights.verify_weights(fetched, spec)
-        os.replace(fetched, target_dir / spec.name)
-    return target_dir / spec.name
+
+    def fetch(staging: Path) -> Path:
+        return Path(keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir="."))
+
+    return checked_download(
+        fetch, weights.keras_models_dir() / spec.name, lambda path: weights.verify_weights(path, spec)
+    )
 
 
 def _random_vgg16(reason: str) -> keras.Model:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import tempfile
 import time
@@ -21,7 +20,7 @@ import numpy as np
 
 from . import data, models
 from .environment import keras, seed_everything, tf
-from .files import atomic_write
+from .files import write_record
 
 CLASSIFIER_PATH = models.CLASSIFIER_PATH
 # Two 3x3 convolutions per block see 5x5 regions with fewer weights than one 5x5 (lesson 04).
@@ -102,19 +101,17 @@ def save_model(model: keras.Model, path: Path, config: dict, record: dict, build
         tmp = Path(staging) / path.name  # Keras insists on the .keras suffix
         fresh.save(tmp)
         blob = tmp.read_bytes()
-    atomic_write(path, blob)
-    meta = {
-        **record,
-        "file": path.name,
-        "bytes": len(blob),
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "config": config,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "date": datetime.date.today().isoformat(),
-    }
-    atomic_write(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
-    return meta
+    return write_record(
+        path,
+        blob,
+        {
+            **record,
+            "config": config,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "date": datetime.date.today().isoformat(),
+        },
+    )
 
 
 def train_generator(args: argparse.Namespace) -> dict:

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import CorruptFileError, atomic_copy, file_digest
+from .files import CorruptFileError, atomic_copy, verify_file
 
 ENV_VAR = "COURSE_VGG16_WEIGHTS"
 
@@ -88,17 +88,8 @@ def keras_models_dir() -> Path:
 
 def verify_weights(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET) -> Path:
     """Check size, then md5 (Keras' own check). Raises ``FileNotFoundError`` or ``CorruptFileError``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; expected {spec.describe()}")
-    size = path.stat().st_size
-    if size != spec.size:
-        kind = "truncated (an interrupted download?)" if size < spec.size else "not the right file"
-        raise CorruptFileError(f"{path}: {size:,} bytes, but {spec.name} has {spec.size:,}: {kind}")
-    digest = file_digest(path, algorithm="md5")
-    if digest != spec.md5:
-        raise CorruptFileError(f"{path}: md5 {digest}, but {spec.name} has md5 {spec.md5}: the file is corrupt")
-    return path
+    fix = f"{spec.name} has {spec.size:,} bytes and md5 {spec.md5}."
+    return verify_file(path, spec.size, spec.md5, fix, algorithm="md5")
 
 
 def install(path: str | os.PathLike, spec: WeightsFile = VGG16_IMAGENET, cache_dir: Path | None = None) -> Path:

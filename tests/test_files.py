@@ -36,7 +36,37 @@ def test_verify_file_accepts_the_right_file_and_names_problems(tmp_path):
     with pytest.raises(files.CorruptFileError, match=r"model.keras: 7 bytes, expected 8.*retrain"):
         files.verify_file(path, 8, digest, fix="retrain")
     path.write_bytes(b"weightz")
-    with pytest.raises(files.CorruptFileError, match="checksum mismatch.*retrain"):
+    with pytest.raises(files.CorruptFileError, match="sha256 mismatch.*corrupt. retrain"):
         files.verify_file(path, 7, digest, fix="retrain")
     with pytest.raises(FileNotFoundError, match="missing.keras: not found. retrain"):
         files.verify_file(tmp_path / "missing.keras", 7, digest, fix="retrain")
+
+
+def test_checked_download_moves_only_a_file_that_passed_its_check(tmp_path):
+    target = tmp_path / "cache" / "data.bin"
+
+    def fetch(staging):
+        (staging / "data.bin").write_bytes(b"payload")
+        return staging / "data.bin"
+
+    def refuse(path):
+        raise files.CorruptFileError(f"{path.name}: a proxy's error page")
+
+    with pytest.raises(files.CorruptFileError, match="proxy"):
+        files.checked_download(fetch, target, refuse)
+    assert list(target.parent.iterdir()) == [], "neither the file nor the staging folder is left"
+    assert files.checked_download(fetch, target, lambda path: None).read_bytes() == b"payload"
+    assert [p.name for p in target.parent.iterdir()] == ["data.bin"]
+
+
+def test_a_record_describes_its_file_and_refuses_another(tmp_path):
+    path = tmp_path / "model.keras"
+    record = files.write_record(path, b"weights", {"epochs": 3})
+    assert record == {"epochs": 3, "file": "model.keras", "bytes": 7, "sha256": files.file_digest(path)}
+    assert files.read_record(path, fix="retrain") == record
+    path.write_bytes(b"weightz")
+    with pytest.raises(files.CorruptFileError, match="sha256 mismatch"):
+        files.read_record(path, fix="retrain")
+    path.with_suffix(".json").unlink()
+    with pytest.raises(FileNotFoundError, match="the record of model.keras is missing. retrain"):
+        files.read_record(path, fix="retrain")

@@ -34,7 +34,7 @@ def test_truncated_file_is_rejected_and_nothing_written(fake_spec, tmp_path):
     short = tmp_path / "short.h5"
     short.write_bytes(good.read_bytes()[:-1])
     cache = tmp_path / "cache"
-    with pytest.raises(files.CorruptFileError, match=r"short.h5: 2,499 bytes, but vgg_test.h5 has 2,500: truncated"):
+    with pytest.raises(files.CorruptFileError, match=r"short.h5: 2,499 bytes, expected 2,500: truncated"):
         weights.install(short, spec, cache_dir=cache)
     assert not cache.exists()
 
@@ -43,7 +43,7 @@ def test_same_size_wrong_content_is_rejected_by_md5(fake_spec, tmp_path):
     good, spec = fake_spec
     forged = tmp_path / "forged.h5"
     forged.write_bytes(b"x" * spec.size)
-    with pytest.raises(files.CorruptFileError, match=f"md5 .* but vgg_test.h5 has md5 {spec.md5}: the file is corrupt"):
+    with pytest.raises(files.CorruptFileError, match="md5 mismatch .*: the file is corrupt"):
         weights.verify_weights(forged, spec)
 
 
@@ -65,7 +65,7 @@ def test_find_weights_order(fake_spec, tmp_path, monkeypatch, keras_home):
     monkeypatch.setenv(weights.ENV_VAR, str(good))
     assert weights.find_weights(spec) == good  # the variable wins over the cache
     monkeypatch.setenv(weights.ENV_VAR, str(tmp_path / "missing.h5"))
-    with pytest.raises(FileNotFoundError, match="missing.h5: no such file"):
+    with pytest.raises(FileNotFoundError, match="missing.h5: not found"):
         weights.find_weights(spec)
 
 
