@@ -38,26 +38,24 @@ VARIANTS = {
 
 def train_and_test(settings: dict) -> dict:
     """Train one variant in this process and return its accuracies and ``fit`` seconds."""
-    from helpers import data, models, train
+    from helpers import metrics, models, train
     from helpers.environment import keras, seed_everything
 
     seed_everything(0)
     narrow = models.build_vgg([16, 16, "M", 32, 32, "M"], input_shape=(28, 28, 1), classes=10, dense_units=128,
-                              classifier_activation=None, dropout=settings["dropout"])  # fmt: skip
+                              classifier_activation=None, dropout=settings["dropout"], rescale=1 / 255)  # fmt: skip
     flips = [keras.layers.RandomFlip("horizontal", seed=0)] if settings["flips"] else []
     trainer = keras.Sequential([keras.Input((28, 28, 1)), *flips, narrow])
-    (x_all, y_all), (x_test, y_test) = data.load_fashion_mnist()
-    (x_train, y_train), (x_val, y_val) = train.split_validation(x_all[..., None] / 255.0, y_all, n_val=5000)
-    steps = settings["epochs"] * -(-len(x_train) // 128)
-    train.compile_classifier(trainer, keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps))
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train.fashion_splits(n_val=5000)
+    train.compile_classifier(
+        trainer, train.cosine_schedule(settings["learning_rate"], settings["epochs"], len(x_train))
+    )
     start = time.perf_counter()
     history = trainer.fit(x_train, y_train, batch_size=128, epochs=settings["epochs"],
                           validation_data=(x_val, y_val), verbose=0)  # fmt: skip
     fit_seconds = time.perf_counter() - start
-    x_test = x_test[..., None] / 255.0
-    plain = keras.ops.convert_to_numpy(keras.ops.softmax(narrow.predict(x_test, batch_size=500, verbose=0)))
-    mirrored = narrow.predict(x_test[:, :, ::-1], batch_size=500, verbose=0)
-    averaged = (plain + keras.ops.convert_to_numpy(keras.ops.softmax(mirrored))) / 2
+    plain = metrics.class_probabilities(x_test, model=narrow)
+    averaged = metrics.mirror_averaged_probabilities(x_test, model=narrow)
     return {
         **settings,
         "val_accuracy": round(float(history.history["val_accuracy"][-1]), 4),

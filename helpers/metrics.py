@@ -107,12 +107,26 @@ def _fashion_images(images: np.ndarray) -> np.ndarray:
 
 
 def class_probabilities(images: np.ndarray, model=None, batch_size: int = 1000) -> np.ndarray:
-    """The shipped classifier's class probabilities (N, 10) for images (N, 28, 28, 1) with values 0..255."""
+    """Class probabilities (N, 10) for images (N, 28, 28, 1) with values 0..255.
+
+    ``model``: a classifier that outputs logits and takes raw pixels (the course's convention); default
+    the shipped one.
+    """
     from .environment import tf
 
     images = _fashion_images(images)
     model = model or _shipped_classifier()
     return tf.nn.softmax(model.predict(images, batch_size=batch_size, verbose=0)).numpy()
+
+
+def mirror_averaged_probabilities(images: np.ndarray, model=None, batch_size: int = 1000) -> np.ndarray:
+    """The mean of :func:`class_probabilities` of each image and of its mirror image (left-right), (N, 10).
+
+    VGG's test-time trick: a network trained on randomly mirrored images sees both, and their average
+    is steadier than either. Images (N, 28, 28, 1), NHWC, so axis 2 is the width.
+    """
+    plain = class_probabilities(images, model, batch_size)
+    return (plain + class_probabilities(np.asarray(images)[:, :, ::-1], model, batch_size)) / 2
 
 
 def class_coverage(probabilities: np.ndarray) -> tuple[np.ndarray, float]:

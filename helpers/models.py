@@ -33,7 +33,8 @@ def build_cnn(
 ) -> keras.Sequential:
     """The lesson's CNN: blocks of 3x3 convolutions each followed by 2x2 max pooling, then dense layers.
 
-    Input: raw pixel values in 0..255, shape (N, H, W, C); the model rescales them to 0..1 itself.
+    Input: raw pixel values in 0..255, shape (N, H, W, C); the model rescales them to 0..1 itself, so
+    a saved model needs no preprocessing (the course's convention; :func:`build_vgg` has ``rescale``).
     Output: ``num_classes`` logits (no softmax), shape (N, num_classes).
 
     Args:
@@ -154,9 +155,14 @@ def build_vgg(
     dense_units: int = 4096,
     classifier_activation: str | None = "softmax",
     dropout: float = 0.0,
+    rescale: float | None = None,
     name: str = "vgg",
 ) -> keras.Model:
     """A VGG network from its configuration list: 3x3 "same" ReLU convolutions, "M" = 2x2 max pooling.
+
+    Inputs, as for every model in the course: what the network was trained on, scaled inside the
+    model. ``rescale=1 / 255`` gives a Fashion-MNIST network that takes raw pixels 0..255, like
+    :func:`build_cnn`; ``None`` (VGG16) takes ImageNet pixels after ``preprocess_input``.
 
     Layers are named as in ``keras.applications.VGG16`` (``block1_conv1`` ... ``block5_pool``, then
     ``flatten``, ``fc1``, ``fc2``, ``predictions``), so Keras' weight files load into it.
@@ -188,8 +194,11 @@ def build_vgg(
         raise ValueError(
             f"input_shape: expected (H, W, C) with H and W >= {2**pools} for {pools} poolings, got {input_shape}"
         )
+    if rescale is not None and not rescale > 0:
+        raise ValueError(f"rescale: expected None or a factor > 0, got {rescale}")
     inputs = keras.Input(input_shape, name="input_layer")
-    x, block, conv = inputs, 1, 1
+    x = layers.Rescaling(rescale, name="rescale")(inputs) if rescale is not None else inputs
+    block, conv = 1, 1
     for item in config:
         if item == "M":
             x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)

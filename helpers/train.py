@@ -46,6 +46,32 @@ def split_validation(
     return (x[train_mask], y[train_mask]), (x[val_idx], y[val_idx])
 
 
+def fashion_splits(
+    n_train: int = 60_000, n_val: int = 5_000, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Fashion-MNIST as the course trains on it: a stratified subset of ``n_train`` training images (all
+    60,000 by default), ``n_val`` of them held out for validation, and the test set.
+
+    Returns:
+        ``(x_train, y_train), (x_val, y_val), (x_test, y_test)``; images uint8 (N, 28, 28, 1) with raw
+        values 0..255, which the course's models rescale themselves; labels uint8 (N,).
+    """
+    (x_all, y_all), (x_test, y_test) = data.load_fashion_mnist()
+    if n_train < len(y_all):
+        x_all, y_all = data.stratified_subset(x_all, y_all, n=n_train, seed=seed)
+    train_split, val_split = split_validation(x_all[..., None], y_all, n_val=n_val, seed=seed)
+    return train_split, val_split, (x_test[..., None], y_test)
+
+
+def cosine_schedule(
+    learning_rate: float, epochs: int, n_train: int, batch_size: int = 128
+) -> keras.optimizers.schedules.CosineDecay:
+    """A learning rate that falls from ``learning_rate`` to 0 along a cosine over the whole training run."""
+    if epochs < 1 or n_train < 1 or batch_size < 1:
+        raise ValueError(f"epochs, n_train, batch_size: expected >= 1 each, got {epochs}, {n_train}, {batch_size}")
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * -(-n_train // batch_size))
+
+
 def compile_classifier(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule):
     """Adam, cross-entropy on logits, accuracy: the course's classifier training setup."""
     model.compile(
@@ -68,15 +94,13 @@ def train_classifier(
         The model and a record: epochs, seconds, validation and test accuracy.
     """
     seed_everything(seed)
-    (x_all, y_all), (x_test, y_test) = data.load_fashion_mnist()
-    if limit is not None:
-        x_all, y_all = data.stratified_subset(x_all, y_all, n=limit, seed=seed)
-        x_test, y_test = data.stratified_subset(x_test, y_test, n=max(10, limit // 5), seed=seed)
+    n_train = 60_000 if limit is None else limit
     n_val = 5000 if limit is None else max(10, limit // 10)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_all[..., None], y_all, n_val=n_val, seed=seed)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = fashion_splits(n_train, n_val, seed=seed)
+    if limit is not None:
+        x_test, y_test = data.stratified_subset(x_test, y_test, n=max(10, limit // 5), seed=seed)
     model = models.build_cnn(**CLASSIFIER_CONFIG, name="fashion_classifier")
-    steps = epochs * -(-len(y_train) // batch_size)
-    compile_classifier(model, keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps))
+    compile_classifier(model, cosine_schedule(2e-3, epochs, len(y_train), batch_size))
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_data=(x_val, y_val), verbose=verbose)
     seconds = time.perf_counter() - start
@@ -85,7 +109,7 @@ def train_classifier(
         "seed": seed,
         "train_seconds": round(seconds, 1),
         "val_accuracy": round(float(model.evaluate(x_val, y_val, verbose=0)[1]), 4),
-        "test_accuracy": round(float(model.evaluate(x_test[..., None], y_test, verbose=0)[1]), 4),
+        "test_accuracy": round(float(model.evaluate(x_test, y_test, verbose=0)[1]), 4),
     }
     return model, record
 

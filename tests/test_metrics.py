@@ -115,3 +115,23 @@ def test_mode_counts_take_the_nearest_center_within_reach():
     assert metrics.mode_counts(points, centers, max_distance=0.3).tolist() == [1, 2]
     with pytest.raises(ValueError, match="points, centers"):
         metrics.mode_counts(np.zeros((3, 3)), centers, 1.0)
+
+
+def test_mirror_averaging_averages_an_image_with_its_mirror_image():
+    from helpers.environment import keras
+
+    rows = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x[:, 0, :10, 0])])  # logits
+    image = np.zeros((1, 28, 28, 1), np.float32)
+    image[0, 0, 0, 0] = 10.0  # the left edge: the mirror image has it at column 27, outside the logits
+    expected = (metrics.class_probabilities(image, rows) + np.full((1, 10), 0.1)) / 2
+    np.testing.assert_allclose(metrics.mirror_averaged_probabilities(image, rows), expected, rtol=1e-6)
+
+
+def test_classifier_features_of_another_model_and_layer():
+    from helpers.environment import keras
+
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(name="flat"), keras.layers.Dense(3, name="head")]
+    )
+    images = np.random.default_rng(0).uniform(0, 255, (2, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(metrics.classifier_features(images, model=model, layer="flat"), images.reshape(2, -1))

@@ -120,6 +120,7 @@ def test_build_vgg_small_config_without_top():
         ({"config": [8, "M"], "classes": 0}, "classes, dense_units, dropout: expected >= 1, >= 1 and 0 <= dropout < 1"),
         ({"config": [8, "M"], "dense_units": 0}, "classes, dense_units, dropout"),
         ({"config": [8, "M"], "dropout": 1.0}, "classes, dense_units, dropout"),
+        ({"config": [8, "M"], "rescale": 0}, "rescale: expected None or a factor > 0, got 0"),
     ],
 )
 def test_build_vgg_rejects_bad_arguments(kwargs, message):
@@ -225,3 +226,13 @@ def test_a_record_without_its_checksum_is_named(tmp_path):
     model_path.with_suffix(".json").write_text('{"bytes": 1}')
     with pytest.raises(ValueError, match=r"m\.json: the record lacks sha256, so m\.keras cannot be checked\. Restore"):
         models.load_recorded_model(model_path, fix="Restore it.")
+
+
+def test_a_rescaling_vgg_takes_raw_pixels_like_the_cnn():
+    keras.utils.set_random_seed(0)
+    raw = models.build_vgg([4, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5, rescale=1 / 255)
+    plain = models.build_vgg([4, "M"], input_shape=(8, 8, 1), classes=3, dense_units=5)
+    plain.set_weights(raw.get_weights())
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(raw.predict(pixels, verbose=0), plain.predict(pixels / 255, verbose=0), rtol=1e-5)
+    assert raw.count_params() == plain.count_params()

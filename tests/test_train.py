@@ -87,3 +87,21 @@ def test_command_line_refuses_a_decay_longer_than_the_run(capsys):
     with pytest.raises(SystemExit):
         train.main(["generator", "--steps", "10", "--decay-steps", "20"])
     assert "--decay-steps: expected 0 to --steps (10), got 20" in capsys.readouterr().err
+
+
+def test_fashion_splits_are_stratified_disjoint_and_keep_raw_pixels():
+    need_fashion_mnist()
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train.fashion_splits(n_train=200, n_val=50)
+    assert x_train.shape == (150, 28, 28, 1) and x_val.shape == (50, 28, 28, 1) and x_test.shape == (10_000, 28, 28, 1)
+    assert x_train.dtype == np.uint8 and x_train.max() > 1, "raw 0..255 pixels: the models rescale them"
+    assert np.bincount(y_val, minlength=10).tolist() == [5] * 10
+    again = train.fashion_splits(n_train=200, n_val=50)
+    np.testing.assert_array_equal(again[0][0], x_train)  # the same seed, the same split
+
+
+def test_cosine_schedule_runs_from_the_rate_to_zero_over_the_whole_run():
+    schedule = train.cosine_schedule(0.01, epochs=3, n_train=1000, batch_size=100)  # 30 steps
+    assert float(schedule(0)) == pytest.approx(0.01) and float(schedule(15)) == pytest.approx(0.005)
+    assert float(schedule(30)) == 0.0
+    with pytest.raises(ValueError, match="epochs, n_train, batch_size: expected >= 1 each"):
+        train.cosine_schedule(0.01, epochs=0, n_train=1000)
