@@ -135,7 +135,7 @@ def lesson04_accuracy() -> str:
         promised(result["notebook"], "min_test_accuracy"),
         lambda row: [f"{row['test_accuracy_without_mirror_averaging']:.3f}", f"{row['peak_memory_gb']:.2f} GB"],
     )
-    return _table(header, rows)
+    return _table(header, rows) + (f"\nMeasured {result['date']}. {result['note']}\n" if "note" in result else "")
 
 
 def narrow_vgg_recipes() -> str:

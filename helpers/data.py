@@ -1,4 +1,4 @@
-"""Data for the lessons: Fashion-MNIST (offline first), stratified subsets and sample photos.
+"""Fashion-MNIST for the lessons: offline first, checked, with stratified subsets.
 
 Fashion-MNIST is read from the first directory that holds all four gzipped IDX files:
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,6 @@ from .files import atomic_write, checked_download
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
-IMAGES_DIR = DATA_DIR / "images"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -207,110 +205,3 @@ def stratified_subset(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tu
     )
     rng.shuffle(picked)
     return x[picked], y[picked]
-
-
-def sample_photos() -> list[Path]:
-    """Paths of the sample photos shipped in ``data/images/`` (sorted)."""
-    return sorted(p for p in IMAGES_DIR.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
-
-
-def load_photo(name: str, size: Sequence[int] | None = None, grayscale: bool = False) -> np.ndarray:
-    """Load a sample photo from ``data/images/`` by file stem (``"cat"``) or file name.
-
-    Args:
-        size: ``(height, width)`` to resize to, or ``None`` for the original size.
-        grayscale: return one channel.
-
-    Returns:
-        float32 array in 0..255, shape (H, W, 3), or (H, W) when ``grayscale``.
-    """
-    from PIL import Image
-
-    matches = [p for p in sample_photos() if name in (p.stem, p.name)]
-    if not matches:
-        raise ValueError(f"name: no photo {name!r} in {IMAGES_DIR}; available: {[p.stem for p in sample_photos()]}")
-    with Image.open(matches[0]) as image:
-        image = image.convert("L" if grayscale else "RGB")
-        if size is not None:
-            image = image.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR)
-        return np.asarray(image, dtype=np.float32)
-
-
-IMAGENET_INDEX = DATA_DIR / "imagenet_class_index.json"
-IMAGENET_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"  # Keras checks its download against the same md5
-
-
-def imagenet_labels() -> list[tuple[str, str]]:
-    """The 1000 ImageNet classes as ``(WordNet id, name)``, indexed like Keras' models
-    (281 is ``("n02123045", "tabby")``). Read from ``data/imagenet_class_index.json``, offline."""
-    import json
-
-    index = json.loads(IMAGENET_INDEX.read_text())
-    return [tuple(index[str(i)]) for i in range(len(index))]
-
-
-def decode_top_k(probabilities: np.ndarray, k: int = 5) -> list[list[tuple[str, str, float]]]:
-    """Like ``keras.applications.imagenet_utils.decode_predictions``, offline.
-
-    Args:
-        probabilities: shape (N, 1000).
-
-    Returns:
-        For each sample, the ``k`` most likely ``(WordNet id, name, probability)``, most likely first.
-    """
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim != 2 or probabilities.shape[1] != 1000:
-        raise ValueError(f"probabilities: expected shape (N, 1000), got {probabilities.shape}")
-    if not 1 <= k <= 1000:
-        raise ValueError(f"k: expected 1 <= k <= 1000, got {k}")
-    labels = imagenet_labels()
-    top = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
-    return [[(*labels[i], float(row[i])) for i in indices] for row, indices in zip(probabilities, top)]
-
-
-def install_keras_imagenet_index() -> Path:
-    """Put the shipped class index where Keras' ``decode_predictions`` looks for it, so that works offline.
-
-    The file is byte-identical to Keras' own (same md5), so Keras accepts it without downloading.
-    """
-    from .files import atomic_copy, file_digest
-    from .keras_cache import keras_cache_dir
-
-    target = keras_cache_dir("models") / IMAGENET_INDEX.name
-    if not target.is_file() or file_digest(target, "md5") != IMAGENET_INDEX_MD5:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_copy(IMAGENET_INDEX, target)
-    return target
-
-
-def load_image_for_model(path: str | os.PathLike, size: int = 224) -> np.ndarray:
-    """Load a photo as a model input: crop the largest centred square, then resize to ``size``.
-
-    Cropping keeps the proportions (a plain resize would squash a wide photo); the cost is the
-    border of the long side. Decoding and resampling are Pillow's.
-
-    Returns:
-        float32 RGB array in 0..255, shape (size, size, 3).
-    """
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as image:
-        square = ImageOps.fit(image.convert("RGB"), (size, size), method=Image.Resampling.BILINEAR)
-        return np.asarray(square, dtype=np.float32)
-
-
-def ring_of_gaussians(
-    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lesson 05's 2-D warm-up data: ``n`` points from ``modes`` small Gaussians evenly spaced on a circle.
-
-    Returns:
-        points, float32 (n, 2), an equal share from each mode; and the mode centers, float32 (modes, 2).
-    """
-    if n < 1 or modes < 1 or std <= 0:
-        raise ValueError(f"n, modes, std: expected n >= 1, modes >= 1, std > 0; got {n}, {modes}, {std}")
-    angles = 2 * np.pi * np.arange(modes) / modes
-    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    rng = np.random.default_rng(seed)
-    points = centers[np.arange(n) % modes] + rng.normal(scale=std, size=(n, 2))
-    return rng.permutation(points).astype(np.float32), centers.astype(np.float32)

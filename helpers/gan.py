@@ -1,4 +1,5 @@
-"""Lesson 05's GAN: a DCGAN for 28x28 Fashion-MNIST, its losses, and a train step written with GradientTape.
+"""Lesson 05's GAN: a DCGAN for 28x28 Fashion-MNIST, its losses, a train step written with GradientTape,
+and the 2-D ring of Gaussians it warms up on.
 
 Images inside the GAN are in [-1, 1] (the generator ends in tanh); ``to_pixels`` turns them back
 into 0..255 for plots and for the classifier that FID uses.
@@ -203,3 +204,20 @@ def to_pixels(images: np.ndarray) -> np.ndarray:
 def from_pixels(images: np.ndarray) -> np.ndarray:
     """Pixel values 0..255 (uint8 or float) -> float32 in [-1, 1] (same shape)."""
     return np.asarray(images, dtype=np.float32) / 127.5 - 1.0
+
+
+def ring_of_gaussians(
+    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lesson 05's 2-D warm-up data: ``n`` points from ``modes`` small Gaussians evenly spaced on a circle.
+
+    Returns:
+        points, float32 (n, 2), an equal share from each mode; and the mode centers, float32 (modes, 2).
+    """
+    if n < 1 or modes < 1 or std <= 0:
+        raise ValueError(f"n, modes, std: expected n >= 1, modes >= 1, std > 0; got {n}, {modes}, {std}")
+    angles = 2 * np.pi * np.arange(modes) / modes
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    rng = np.random.default_rng(seed)
+    points = centers[np.arange(n) % modes] + rng.normal(scale=std, size=(n, 2))
+    return rng.permutation(points).astype(np.float32), centers.astype(np.float32)

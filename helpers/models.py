@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -10,8 +9,7 @@ from pathlib import Path
 from . import weights
 from .data import DATA_DIR
 from .environment import keras
-from .files import CorruptFileError, checked_download, read_record
-from .profiles import profile
+from .files import read_record
 
 layers = keras.layers
 
@@ -224,59 +222,18 @@ def vgg16(include_top: bool = True, input_shape: Sequence[int] = (224, 224, 3), 
 def load_vgg16_imagenet() -> keras.Model:
     """VGG16 with its ImageNet weights, for (N, 224, 224, 3) inputs made by ``preprocess_input``.
 
-    Sources, in order: ``$COURSE_VGG16_WEIGHTS`` (a file path), Keras' cache (md5 checked), Keras'
-    download. ``COURSE_VGG16_WEIGHTS=random`` gives random weights on purpose; so does the smoke
-    profile when no weights can be had. Both print a banner: the predictions are then meaningless.
-    The live and full profiles never fall back: they raise :class:`WeightsUnavailableError` saying
-    how to get the file.
+    Where the weights come from is :func:`helpers.weights.get_weights`'s business. When it says to
+    use random weights (``COURSE_VGG16_WEIGHTS=random``, or the smoke profile with no weights to be
+    had), a banner says so: the predictions are then meaningless. The live and full profiles never
+    fall back: they raise :class:`helpers.weights.WeightsUnavailableError` saying how to get the file.
     """
-    if os.environ.get(weights.ENV_VAR) == "random":
-        return _random_vgg16(f"{weights.ENV_VAR}=random")
-    path = weights.find_weights()  # a bad file named by COURSE_VGG16_WEIGHTS raises here, by name
-    if path is None:
-        try:
-            path = _download_vgg16_weights(weights.VGG16_IMAGENET)
-        except Exception as err:
-            if not _is_unavailable(err):
-                raise  # a bug in our own code must surface, never turn into random weights
-            if profile() == "smoke":
-                return _random_vgg16("the smoke profile, with no weights on this machine")
-            raise WeightsUnavailableError(f"{weights.how_to_get()}\n(The download failed: {err})") from None
+    source = weights.get_weights()
+    if isinstance(source, str):
+        return _random_vgg16(source)
     model = vgg16()
-    weights.load_keras2_weights(model, path)
+    weights.load_keras2_weights(model, source)
     model.imagenet_weights = True
     return model
-
-
-class WeightsUnavailableError(RuntimeError):
-    """The ImageNet weights are neither on this machine nor downloadable."""
-
-
-def _is_unavailable(err: Exception) -> bool:
-    """Does ``err`` mean "the network or the file is unavailable", as opposed to a programming error?
-
-    ``OSError`` covers no network, refused connections and a full disk; ``CorruptFileError`` a proxy
-    page or a truncated file. ``keras.utils.get_file`` re-raises network errors as a bare
-    ``Exception("URL fetch failure on ...")`` and a failed hash check as ``ValueError("Incomplete or
-    corrupted file detected ...")``; only those exact messages count.
-    """
-    if isinstance(err, (OSError, CorruptFileError)):
-        return True
-    message = str(err)
-    if type(err) is Exception:
-        return message.startswith("URL fetch failure")
-    return type(err) is ValueError and message.startswith("Incomplete or corrupted file")
-
-
-def _download_vgg16_weights(spec: weights.WeightsFile) -> Path:
-    """Download through Keras into a staging folder, check, then move into Keras' cache atomically."""
-
-    def fetch(staging: Path) -> Path:
-        return Path(keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir="."))
-
-    return checked_download(
-        fetch, weights.keras_models_dir() / spec.name, lambda path: weights.verify_weights(path, spec)
-    )
 
 
 def _random_vgg16(reason: str) -> keras.Model:

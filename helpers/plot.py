@@ -241,7 +241,7 @@ def top_k(image: np.ndarray, predictions: Sequence[tuple[str, str, float]], titl
 
     Args:
         image: (H, W, 3) RGB, uint8 or float in 0..255.
-        predictions: ``(id, name, probability)`` tuples, most likely first (``data.decode_top_k``).
+        predictions: ``(id, name, probability)`` tuples, most likely first (``imagenet.decode_top_k``).
     """
     if not predictions:
         raise ValueError("predictions: expected at least one (id, name, probability), got none")

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import data
+from . import data, photos
 from .profiles import profile
 
 # The Python versions TensorFlow and every pinned package publish wheels for; pyproject.toml's
@@ -70,10 +70,10 @@ def _fashion_mnist() -> Check:
 
 
 def _photos() -> Check:
-    photos = data.sample_photos()
-    ok = len(photos) >= 5
-    advice = "" if ok else f"Restore {data.IMAGES_DIR} from the repository (git checkout -- data/images)."
-    return Check("sample photos", ok, f"{len(photos)} in {data.IMAGES_DIR}", advice)
+    found = photos.sample_photos()
+    ok = len(found) >= 5
+    advice = "" if ok else f"Restore {photos.IMAGES_DIR} from the repository (git checkout -- data/images)."
+    return Check("sample photos", ok, f"{len(found)} in {photos.IMAGES_DIR}", advice)
 
 
 def _profile() -> Check:

@@ -1,4 +1,4 @@
-"""Pretrained ImageNet weights for VGG16: find them, check them, install them for offline use.
+"""Pretrained ImageNet weights for VGG16: find, download, check and install them for offline use.
 
     python -m helpers.weights install PATH   # check a downloaded copy and put it in Keras' cache
     python -m helpers.weights status         # where the weights are looked for, and what is there
@@ -16,7 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import CorruptFileError, atomic_copy, verify_file
+from .files import CorruptFileError, atomic_copy, checked_download, verify_file
+from .profiles import profile
 
 ENV_VAR = "COURSE_VGG16_WEIGHTS"
 
@@ -116,6 +117,59 @@ def find_weights(spec: WeightsFile = VGG16_IMAGENET) -> Path | None:
         except CorruptFileError:
             return None  # Keras will download over it
     return None
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The ImageNet weights are neither on this machine nor downloadable."""
+
+
+def get_weights(spec: WeightsFile = VGG16_IMAGENET) -> Path | str:
+    """A checked weights file, or the reason to use random weights instead.
+
+    Sources, in order: ``$COURSE_VGG16_WEIGHTS`` (a file path; ``random`` asks for random weights),
+    Keras' cache (md5 checked), Keras' download. Only the smoke profile falls back to random weights
+    when the network or the file is unavailable; live and full raise :class:`WeightsUnavailableError`
+    with :func:`how_to_get`'s instructions. Any other error, such as a bug in this code, surfaces.
+    """
+    if os.environ.get(ENV_VAR) == "random":
+        return f"{ENV_VAR}=random"
+    path = find_weights(spec)  # a bad file named by COURSE_VGG16_WEIGHTS raises here, by name
+    if path is not None:
+        return path
+    try:
+        return download(spec)
+    except Exception as err:
+        if not _is_unavailable(err):
+            raise  # a bug in our own code must surface, never turn into random weights
+        if profile() == "smoke":
+            return "the smoke profile, with no weights on this machine"
+        raise WeightsUnavailableError(f"{how_to_get(spec)}\n(The download failed: {err})") from None
+
+
+def download(spec: WeightsFile = VGG16_IMAGENET) -> Path:
+    """Download through Keras into a staging folder, check, then move into Keras' cache atomically."""
+    from .environment import keras
+
+    def fetch(staging: Path) -> Path:
+        return Path(keras.utils.get_file(spec.name, spec.url, file_hash=spec.md5, cache_dir=staging, cache_subdir="."))
+
+    return checked_download(fetch, keras_models_dir() / spec.name, lambda path: verify_weights(path, spec))
+
+
+def _is_unavailable(err: Exception) -> bool:
+    """Does ``err`` mean "the network or the file is unavailable", as opposed to a programming error?
+
+    ``OSError`` covers no network, refused connections and a full disk; ``CorruptFileError`` a proxy
+    page or a truncated file. ``keras.utils.get_file`` re-raises network errors as a bare
+    ``Exception("URL fetch failure on ...")`` and a failed hash check as ``ValueError("Incomplete or
+    corrupted file detected ...")``; only those exact messages count.
+    """
+    if isinstance(err, (OSError, CorruptFileError)):
+        return True
+    message = str(err)
+    if type(err) is Exception:
+        return message.startswith("URL fetch failure")
+    return type(err) is ValueError and message.startswith("Incomplete or corrupted file")
 
 
 def how_to_get(spec: WeightsFile = VGG16_IMAGENET) -> str:

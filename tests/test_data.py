@@ -188,80 +188,6 @@ def test_stratified_subset_rejects_unpaired_input():
         data.stratified_subset(np.zeros((5, 2)), np.zeros(4), n=2)
 
 
-def test_sample_photos_are_shipped_and_load():
-    names = {p.stem for p in data.sample_photos()}
-    assert {"cat", "coffee", "rocket", "astronaut", "camera"} <= names
-    cat = data.load_photo("cat")
-    assert cat.ndim == 3 and cat.shape[2] == 3 and cat.dtype == np.float32 and 0 <= cat.min() < cat.max() <= 255
-    assert data.load_photo("cat", size=(32, 48), grayscale=True).shape == (32, 48)
-
-
-def test_every_photo_has_a_license_record():
-    readme = (data.DATA_DIR / "README.md").read_text()
-    for photo in data.sample_photos():
-        assert photo.name in readme, f"{photo.name} has no source/license line in data/README.md"
-
-
-def test_unknown_photo_lists_the_available_ones():
-    with pytest.raises(ValueError, match=r"no photo 'dog'.*'cat'"):
-        data.load_photo("dog")
-
-
-def test_imagenet_labels_align_with_keras_indices():
-    labels = data.imagenet_labels()
-    assert len(labels) == 1000
-    assert labels[281] == ("n02123045", "tabby")
-    assert labels[386] == ("n02504458", "African_elephant")
-    assert labels[967] == ("n07920052", "espresso")
-
-
-def test_shipped_class_index_is_byte_identical_to_keras_file():
-    from helpers import files
-
-    assert files.file_digest(data.IMAGENET_INDEX, "md5") == data.IMAGENET_INDEX_MD5
-
-
-def test_keras_decode_predictions_works_offline_once_seeded(tmp_path, monkeypatch):
-    from keras.src.applications import imagenet_utils
-    from keras.src.backend import config
-    from keras.src.utils import file_utils
-
-    from helpers.environment import keras
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras home, for our helpers...
-    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path))  # ...and for Keras, which read it at import
-    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)  # forget any index Keras already read
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("Keras tried to download the class index")
-
-    monkeypatch.setattr(file_utils, "urlretrieve", no_network)
-    seeded = data.install_keras_imagenet_index()
-    assert seeded == tmp_path / "models" / "imagenet_class_index.json"
-    probabilities = np.random.default_rng(0).dirichlet(np.ones(1000), size=3)
-    theirs = keras.applications.imagenet_utils.decode_predictions(probabilities, top=5)
-    ours = data.decode_top_k(probabilities, k=5)
-    assert [[(w, n, float(p)) for w, n, p in row] for row in theirs] == ours
-
-
-def test_decode_top_k_rejects_bad_input():
-    with pytest.raises(ValueError, match=r"probabilities: expected shape \(N, 1000\), got \(2, 10\)"):
-        data.decode_top_k(np.zeros((2, 10)))
-    with pytest.raises(ValueError, match="k: expected 1 <= k <= 1000, got 0"):
-        data.decode_top_k(np.zeros((1, 1000)), k=0)
-
-
-def test_load_image_for_model_crops_the_centre_square(tmp_path):
-    from PIL import Image
-
-    wide = np.zeros((40, 80, 3), dtype=np.uint8)
-    wide[:, 20:60] = 255  # a white centre square, black side bands
-    Image.fromarray(wide).save(tmp_path / "wide.png")
-    image = data.load_image_for_model(tmp_path / "wide.png", size=20)
-    assert image.shape == (20, 20, 3) and image.dtype == np.float32
-    assert image.min() > 200, "the black side bands were cropped away, not squashed in"
-
-
 @pytest.mark.parametrize("n", [4, 5, 11, 50, 100])
 def test_stratified_subset_is_exact_for_imbalanced_classes(n):
     y = np.repeat(np.arange(4), [2, 2, 2, 94])
@@ -273,17 +199,6 @@ def test_stratified_subset_is_exact_for_imbalanced_classes(n):
 def test_stratified_subset_with_a_single_sample_class():
     y = np.array([0] + [1] * 9)
     assert np.bincount(data.stratified_subset(np.arange(10), y, n=3)[1]).tolist() == [1, 2]
-
-
-def test_ring_of_gaussians_spreads_points_evenly_over_the_modes():
-    points, centers = data.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)
-    assert points.shape == (800, 2) and centers.shape == (8, 2) and points.dtype == np.float32
-    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 2.0, rtol=1e-6)
-    nearest = np.linalg.norm(points[:, None] - centers[None], axis=2).argmin(axis=1)
-    assert np.bincount(nearest, minlength=8).tolist() == [100] * 8
-    assert np.array_equal(points, data.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)[0])
-    with pytest.raises(ValueError, match="n, modes, std"):
-        data.ring_of_gaussians(0)
 
 
 def test_a_missing_idx_file_is_reported_as_missing_not_corrupt(tmp_path):

@@ -98,3 +98,14 @@ def test_generator_fid_is_the_fid_of_the_generators_pixels():
     by_hand = metrics.fid(metrics.classifier_features(gan.to_pixels(gan.sample(generator, 30, seed=3))), real)
     assert gan.generator_fid(generator, real, seed=3) == pytest.approx(by_hand)
     assert gan.generator_fid(generator, real, seed=4) != pytest.approx(by_hand), "the seed picks the samples"
+
+
+def test_ring_of_gaussians_spreads_points_evenly_over_the_modes():
+    points, centers = gan.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)
+    assert points.shape == (800, 2) and centers.shape == (8, 2) and points.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 2.0, rtol=1e-6)
+    nearest = np.linalg.norm(points[:, None] - centers[None], axis=2).argmin(axis=1)
+    assert np.bincount(nearest, minlength=8).tolist() == [100] * 8
+    assert np.array_equal(points, gan.ring_of_gaussians(800, modes=8, radius=2.0, std=0.05, seed=1)[0])
+    with pytest.raises(ValueError, match="n, modes, std"):
+        gan.ring_of_gaussians(0)

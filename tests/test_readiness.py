@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from helpers import data, readiness
+from helpers import data, photos, readiness
 from tests.notebook_utils import ROOT
 
 
@@ -70,3 +70,20 @@ def test_the_tensorflow_check_reports_a_failed_import_instead_of_crashing(monkey
     monkeypatch.setitem(sys.modules, "helpers.environment", None)
     check = readiness._tensorflow()
     assert not check.ok and "not importable" in check.found and "requirements.txt" in check.advice
+
+
+def test_missing_photos_say_how_to_restore_them(monkeypatch):
+    monkeypatch.setattr(photos, "sample_photos", lambda: [photos.IMAGES_DIR / "cat.png"])
+    check = readiness._photos()
+    assert not check.ok and check.found.startswith("1 in ") and "git checkout -- data/images" in check.advice
+
+
+@pytest.mark.parametrize("tf_version, keras_version", [("2.15.1", "3.15.1"), ("2.21.0", "2.15.0")])
+def test_an_old_tensorflow_or_keras_2_is_a_failed_check(monkeypatch, tf_version, keras_version):
+    from helpers.environment import keras, tf
+
+    monkeypatch.setattr(tf, "__version__", tf_version)
+    monkeypatch.setattr(keras, "__version__", keras_version)
+    check = readiness._tensorflow()
+    assert not check.ok and check.found == f"TF {tf_version}, Keras {keras_version}"
+    assert "pip install -r requirements.txt" in check.advice

@@ -140,3 +140,42 @@ def test_the_weights_command_line_works_without_tensorflow(keras_home):
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 1, run.stderr  # 1: no weights on this machine, said in words
     assert f"Keras cache: {keras_home / 'models'}" in run.stdout and "python -m helpers.weights install" in run.stdout
+
+
+def test_a_bug_in_the_download_code_surfaces_instead_of_random_weights(monkeypatch, keras_home):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+
+    def buggy(spec):
+        return spec.nmae  # a typo in our own code
+
+    monkeypatch.setattr(weights, "download", buggy)
+    with pytest.raises(AttributeError, match="nmae"):
+        weights.get_weights()
+
+
+@pytest.mark.parametrize(
+    "err, unavailable",
+    [
+        (OSError("Name or service not known"), True),
+        (Exception("URL fetch failure on https://x: None -- [Errno -2] Name or service not known"), True),
+        (ValueError("Incomplete or corrupted file detected. The md5 file hash does not match"), True),
+        (files.CorruptFileError("truncated"), True),
+        (ValueError("could not broadcast input array"), False),
+        (TypeError("unexpected keyword argument 'cache_dir'"), False),
+        (Exception("something else"), False),
+    ],
+)
+def test_only_a_missing_network_or_file_counts_as_unavailable(err, unavailable):
+    assert weights._is_unavailable(err) is unavailable
+
+
+def test_a_successful_download_is_checked_and_moved_into_the_cache(keras_home, tmp_path):
+    served = tmp_path / "served.h5"
+    served.write_bytes(b"weights" * 1000)
+    spec = weights.WeightsFile(
+        name="tiny.h5", size=7000, md5=hashlib.md5(served.read_bytes()).hexdigest(), url=served.as_uri()
+    )
+    path = weights.download(spec)
+    assert path == weights.keras_models_dir() / "tiny.h5" and path.read_bytes() == served.read_bytes()
+    assert [p.name for p in path.parent.iterdir()] == ["tiny.h5"], "the staging folder is gone"
