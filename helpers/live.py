@@ -1,6 +1,7 @@
 """Training progress shown as it happens: figures redrawn in place in Jupyter and Colab, one line per
-update elsewhere. ``LiveCurves`` follows ``model.fit``; ``GanMonitor`` follows a GAN's training loop,
-and ``tile`` and ``save_gif`` turn its samples into a picture and an animation.
+update elsewhere. ``LiveCurves`` follows ``model.fit``; ``GanMonitor`` and ``DiffusionMonitor`` follow the
+resumable loop training a GAN or a diffusion model; ``tile`` and ``save_gif`` turn samples into a
+picture and an animation.
 """
 
 from __future__ import annotations
@@ -178,5 +179,66 @@ class GanMonitor:
         if panels == 4:
             axes[3].plot(steps, self.history["fid"], marker="o")
             axes[3].set(title="FID (lower is better)", xlabel="step", yscale="log")
+        fig.tight_layout()
+        return fig
+
+
+class DiffusionMonitor:
+    """Every ``every`` steps: the same noise denoised by the current model, the loss, and (optionally) FID.
+
+    ``labels`` (n,) says which class each of the fixed noise images is asked to become; the preview
+    uses DDIM with ``steps`` steps and guidance ``guidance`` (few steps, so it stays cheap). In Jupyter
+    and Colab one figure is redrawn in place; elsewhere each update prints one line. ``score`` (optional)
+    maps the sampler network to its FID, recorded at every update. ``frames`` keeps each grid for ``save_gif``.
+    """
+
+    def __init__(
+        self,
+        every: int,
+        labels: np.ndarray,
+        steps: int = 10,
+        guidance: float = 2.0,
+        seed: int = 1,
+        score: Callable[[keras.Model], float] | None = None,
+        notebook: bool | None = None,
+    ) -> None:
+        if every < 1:
+            raise ValueError(f"every: expected >= 1 steps, got {every}")
+        self.every, self.labels, self.steps, self.guidance, self.seed = every, np.asarray(labels), steps, guidance, seed
+        self.score = score
+        self.notebook = in_notebook() if notebook is None else notebook
+        self.history: dict[str, list[float]] = {"step": [], "loss": [], "fid": []}
+        self.frames: list[np.ndarray] = []
+        self._live = _LiveFigure()
+
+    def update(self, training, logs: dict[str, float]) -> None:
+        from .diffusion import sample
+
+        self.history["step"].append(training.step)
+        self.history["loss"].append(logs["loss"])
+        if self.score is not None:
+            self.history["fid"].append(self.score(training.sampler))
+        preview = sample(training.sampler, len(self.labels), self.labels, self.seed, self.steps, self.guidance)
+        self.frames.append(tile(preview, ncols=min(10, len(preview))))
+        if self.notebook:
+            self._live.show(self.figure())
+        else:
+            fid = f"  fid {self.history['fid'][-1]:.2f}" if self.history["fid"] else ""
+            print(f"step {training.step}  loss {logs['loss']:.4f}{fid}", flush=True)
+
+    def figure(self) -> plt.Figure:
+        """The latest denoised grid beside the loss curve and (if measured) FID."""
+        if not self.history["step"]:
+            raise ValueError("monitor: nothing to draw yet; it draws after its first update")
+        panels = 3 if self.history["fid"] else 2
+        fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.6))
+        axes[0].imshow(self.frames[-1], cmap="gray", vmin=0, vmax=255)
+        axes[0].set_title(f"the same noise, denoised at step {self.history['step'][-1]}")
+        axes[0].axis("off")
+        axes[1].plot(self.history["step"], self.history["loss"])
+        axes[1].set(title="noise-prediction loss (MSE)", xlabel="step", yscale="log")
+        if panels == 3:
+            axes[2].plot(self.history["step"], self.history["fid"], marker="o")
+            axes[2].set(title="FID (lower is better)", xlabel="step", yscale="log")
         fig.tight_layout()
         return fig

@@ -3,7 +3,7 @@
 :class:`ResumableTraining` owns what every such model needs: a step or time budget, the batches (a
 seeded shuffle per epoch), a learning-rate schedule that depends on the step alone, a moving average
 of one network's weights, a checkpoint of the whole state, and a clean stop on interrupt. A model
-brings its networks, its optimizers and its step function (``batch -> {log name: scalar}``).
+brings its networks, its optimizers and its step function (``*batches -> {log name: scalar}``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 from .environment import keras, tf
 from .files import CorruptFileError, atomic_write
 
-StepFunction = Callable[[tf.Tensor], Mapping[str, tf.Tensor]]
+StepFunction = Callable[..., Mapping[str, tf.Tensor]]  # one batch of each data array -> logs
 
 
 class Monitor(Protocol):
@@ -122,8 +122,17 @@ class ResumableTraining:
         order = np.random.default_rng([self.seed, epoch]).permutation(n)
         return order[position * self.batch_size : (position + 1) * self.batch_size]
 
-    def check_data(self, data: np.ndarray) -> np.ndarray:
-        """Validate and convert the training data; a subclass checks shapes and value ranges here."""
+    def check_data(self, data: np.ndarray | tuple[np.ndarray, ...]) -> np.ndarray | tuple[np.ndarray, ...]:
+        """Validate and convert the training data; a subclass checks shapes and value ranges here.
+
+        ``data`` is one array of samples (N, ...), or a tuple of arrays with one row per sample each
+        (for example images and their labels); the step function gets one batch of each, in order.
+        """
+        if isinstance(data, tuple):
+            if not data or len({len(part) for part in data}) != 1 or len(data[0]) == 0:
+                lengths = [len(part) for part in data]
+                raise ValueError(f"data: expected non-empty arrays of the same length, got lengths {lengths}")
+            return tuple(np.asarray(part) for part in data)
         data = np.asarray(data, dtype=np.float32)
         if data.ndim < 2 or len(data) == 0:
             raise ValueError(f"data: expected a non-empty batch of samples (N, ...), got shape {data.shape}")
@@ -140,7 +149,7 @@ class ResumableTraining:
         """Train for ``steps`` more steps or ``seconds`` of wall-clock time, whichever ends first.
 
         Args:
-            data: the training samples, (N, ...): what :meth:`check_data` accepts.
+            data: the training samples, (N, ...), or a tuple of such arrays: what :meth:`check_data` accepts.
             monitor: updated every ``monitor.every`` steps and once at the end.
             checkpoint: a file to save the whole training state to at the end, so :meth:`restore` can
                 continue it.
@@ -157,6 +166,7 @@ class ResumableTraining:
         if self.step_function is None:
             raise TypeError(f"{type(self).__name__} sets no step_function: a subclass must set it in __init__")
         data = self.check_data(data)
+        parts = data if isinstance(data, tuple) else (data,)
         start, last = time.perf_counter(), self.step + (steps if steps is not None else 1 << 62)
         sums: dict[str, float] = {}
         count = 0
@@ -165,7 +175,8 @@ class ResumableTraining:
                 if self.learning_rate_decay is not None:
                     for optimizer in self.optimizers.values():
                         optimizer.learning_rate.assign(self.learning_rate_at(self.step))
-                logs = self.step_function(tf.constant(data[self.batch_indices(self.step, len(data))]))
+                batch = self.batch_indices(self.step, len(parts[0]))
+                logs = self.step_function(*(tf.constant(part[batch]) for part in parts))
                 if self.averages:
                     self._ema_update(tf.constant(self.step, tf.float32))
                 self.step += 1

@@ -2,9 +2,11 @@
 
     python -m helpers.train classifier   # data/pretrained/fashion_classifier.keras (lesson 03 on)
     python -m helpers.train generator    # data/pretrained/fashion_generator.keras (lesson 05)
+    python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.keras (lesson 06)
 
-``data/README.md`` says how each shipped file was made and how long it took. The generator's
-training is resumable: with ``--checkpoint FILE`` an interrupted run continues where it stopped.
+``data/README.md`` says how each shipped file was made and how long it took. The generator's and
+the diffusion model's training is resumable: with ``--checkpoint FILE`` an interrupted run continues
+where it stopped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -197,6 +200,87 @@ def train_generator(args: argparse.Namespace) -> dict:
     return save_model(shipped, args.out, config, record, build=gan.build_generator)
 
 
+def train_diffusion(args: argparse.Namespace) -> dict | None:
+    """Train lesson 06's diffusion model as ``args`` say (see :func:`main`); save it with its record.
+
+    Resumable: every ``--save-every`` steps the whole state goes to ``--checkpoint``, and the run's
+    progress (training seconds, devices, FID so far) to a JSON file beside it, so the record adds up
+    every run that built the model. Returns the record, or ``None`` when interrupted before the end.
+    """
+    from . import diffusion
+    from .diffusion_training import DiffusionTraining
+    from .environment import device_name, setup
+    from .files import atomic_copy, atomic_write
+    from .gan import from_pixels
+    from .live import DiffusionMonitor
+    from .metrics import classifier_features
+
+    setup(args.seed)
+    (x_train, y_train), (x_test, _) = data.load_fashion_mnist()
+    config = {"widths": list(args.widths), "embedding_dim": args.embedding_dim}
+    training = DiffusionTraining(
+        diffusion.build_unet(**config),
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        label_dropout=args.label_dropout,
+        ema_decay=args.ema_decay,
+        learning_rate_decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
+        seed=args.seed,
+    )
+    progress_path = args.checkpoint.with_suffix(".progress.json") if args.checkpoint else None
+    backup = args.checkpoint.with_suffix(".finite.npz") if args.checkpoint else None
+    progress = {"seconds": 0.0, "devices": [], "fid": {}}
+    if args.checkpoint and args.checkpoint.exists():
+        training.restore(args.checkpoint)
+        if progress_path.exists():
+            progress = json.loads(progress_path.read_text())
+        print(f"resumed from {args.checkpoint} at step {training.step}")
+    progress["devices"] = sorted({*progress["devices"], f"{device_name()}, {os.cpu_count()} CPU cores"})
+    real_features = classifier_features(x_test[: args.fid_samples, ..., None])
+    sampler = {"steps": args.sample_steps, "guidance": args.guidance}
+
+    def score(model: keras.Model, n: int) -> dict:
+        return diffusion.evaluate(model, real_features[:n], n, **sampler)
+
+    monitor = DiffusionMonitor(args.save_every, np.arange(10), notebook=False)
+    images, labels = from_pixels(x_train[..., None]), y_train.astype(np.int32)
+    while training.step < args.steps:
+        end = min(args.steps, (training.step // args.save_every + 1) * args.save_every)
+        start = time.perf_counter()
+        training.train((images, labels), steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
+        progress["seconds"] += time.perf_counter() - start
+        if training.step % args.report_every == 0 or training.step == args.steps:
+            fid = round(score(training.sampler, args.report_fid_samples)["fid"], 2)
+            progress["fid"][str(training.step)] = fid
+            print(f"step {training.step}: FID {fid} with {args.report_fid_samples} samples", flush=True)
+        if not np.isfinite(monitor.history["loss"][-1]):
+            raise FloatingPointError(f"loss {monitor.history['loss'][-1]} at step {training.step}: the last finite "
+                                     f"state is in {backup}; lower --learning-rate and train from it")  # fmt: skip
+        if args.checkpoint:
+            atomic_copy(args.checkpoint, backup)  # a state known to be finite, should a later step blow up
+            atomic_write(progress_path, json.dumps(progress, indent=1).encode())
+        if training.step < end:
+            return None  # interrupted: the checkpoint holds the state, run the same command again
+    finalists = {"unet": training.model, "ema": training.sampler}
+    scores = {name: score(model, args.fid_samples) for name, model in finalists.items()}
+    best = min(scores, key=lambda name: scores[name]["fid"])
+    record = {
+        "steps": training.step,
+        "train_seconds": round(progress["seconds"], 1),
+        "trained_on": progress["devices"],
+        "training": {k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", *config)},
+        "sampler": {**sampler, "method": "DDIM, eta 0, classifier-free guidance"},
+        "fid_against": f"{len(real_features)} test images, as many samples, an equal share of each class",
+        "fid": {name: round(s["fid"], 2) for name, s in scores.items()},
+        "shipped": best,
+        "class_accuracy": [round(a, 4) for a in scores[best]["class_accuracy"]],
+        "ms_per_sample": round(scores[best]["ms_per_sample"], 2),
+        "fid_during_training": progress["fid"],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(finalists[best], args.out, config, record, build=diffusion.build_unet)
+
+
 def main(argv: list[str] | None = None) -> None:
     from .gan import GENERATOR_PATH
 
@@ -221,7 +305,15 @@ def main(argv: list[str] | None = None) -> None:
     generator.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples per FID")
     generator.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
     generator.add_argument("--out", type=Path, default=GENERATOR_PATH)
+    _add_diffusion_parser(commands)
     args = parser.parse_args(argv)
+    if args.model == "diffusion":
+        _check_steps(parser, args)
+        if args.report_every % args.save_every:
+            parser.error(f"--report-every: expected a multiple of --save-every ({args.save_every})")
+        record = train_diffusion(args)
+        print(json.dumps(record, indent=2) if record else "stopped early: run the same command to resume")
+        return
     if args.model == "classifier":
         if args.epochs < 1:
             parser.error(f"--epochs: expected >= 1, got {args.epochs}")
@@ -229,11 +321,38 @@ def main(argv: list[str] | None = None) -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         print(json.dumps(save_model(model, args.out, CLASSIFIER_CONFIG, record), indent=2))
         return
+    _check_steps(parser, args)
+    print(json.dumps(train_generator(args), indent=2))
+
+
+def _check_steps(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.steps < 1:
         parser.error(f"--steps: expected >= 1, got {args.steps}")
     if not 0 <= args.decay_steps <= args.steps:
         parser.error(f"--decay-steps: expected 0 to --steps ({args.steps}), got {args.decay_steps}")
-    print(json.dumps(train_generator(args), indent=2))
+
+
+def _add_diffusion_parser(commands) -> None:
+    from .diffusion import MODEL_PATH
+
+    diffusion = commands.add_parser("diffusion", help="lesson 06's class-conditional diffusion model (resumable)")
+    diffusion.add_argument("--steps", type=int, default=40_000, help="total steps, counting resumed ones")
+    diffusion.add_argument("--widths", type=int, nargs=3, default=[16, 32, 64], help="U-Net channels at 28, 14, 7")
+    diffusion.add_argument("--embedding-dim", type=int, default=128)
+    diffusion.add_argument("--batch-size", type=int, default=64)
+    diffusion.add_argument("--learning-rate", type=float, default=1e-3)
+    diffusion.add_argument("--ema-decay", type=float, default=0.999)
+    diffusion.add_argument("--decay-steps", type=int, default=10_000, help="learning rate to 0 over the last N steps")
+    diffusion.add_argument("--label-dropout", type=float, default=0.1, help="share of labels hidden, for guidance")
+    diffusion.add_argument("--sample-steps", type=int, default=20, help="the record's default DDIM steps")
+    diffusion.add_argument("--guidance", type=float, default=2.0, help="the record's default guidance scale")
+    diffusion.add_argument("--seed", type=int, default=0)
+    diffusion.add_argument("--save-every", type=int, default=500, help="steps between checkpoints")
+    diffusion.add_argument("--report-every", type=int, default=5_000, help="steps between FID reports")
+    diffusion.add_argument("--report-fid-samples", type=int, default=1_000, help="samples per FID report")
+    diffusion.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples, final FID")
+    diffusion.add_argument("--checkpoint", type=Path, help="save progress here; resume from it")
+    diffusion.add_argument("--out", type=Path, default=MODEL_PATH)
 
 
 if __name__ == "__main__":

@@ -120,3 +120,20 @@ def test_gif_refuses_frames_pillow_would_choke_on(frames, tmp_path):
     with pytest.raises(ValueError, match=r"frames: expected uint8 arrays \(H, W\), all of one shape"):
         save_gif(frames, tmp_path / "bad.gif")
     assert not (tmp_path / "bad.gif").exists()
+
+
+def test_diffusion_monitor_denoises_the_same_noise_at_every_update(capsys):
+    from helpers import diffusion
+    from helpers.diffusion_training import DiffusionTraining
+
+    keras.utils.set_random_seed(0)
+    training = DiffusionTraining(diffusion.build_unet((8, 8, 16), embedding_dim=16, groups=4), batch_size=4)
+    images, labels = np.zeros((4, 28, 28, 1), np.float32), np.arange(4)
+    monitor = live.DiffusionMonitor(1, labels=np.arange(3), steps=2, score=lambda model: 12.5, notebook=False)
+    training.train((images, labels), steps=2, monitor=monitor)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  loss")[0] for line in lines] == ["step 1", "step 2"] and lines[1].endswith("fid 12.50")
+    assert len(monitor.frames) == 2 and monitor.frames[0].shape == (28, 3 * 28)
+    assert monitor.history["step"] == [1, 2] and monitor.history["fid"] == [12.5, 12.5]
+    figure = monitor.figure()
+    assert len(figure.axes) == 3 and figure.axes[0].get_title() == "the same noise, denoised at step 2"

@@ -1,9 +1,10 @@
 import json
+import os
 
 import numpy as np
 import pytest
 
-from helpers import data, files, gan, models, train
+from helpers import data, diffusion, files, gan, models, train
 from tests.conftest import need_fashion_mnist
 
 
@@ -105,3 +106,25 @@ def test_cosine_schedule_runs_from_the_rate_to_zero_over_the_whole_run():
     assert float(schedule(30)) == 0.0
     with pytest.raises(ValueError, match="epochs, n_train, batch_size: expected >= 1 each"):
         train.cosine_schedule(0.01, epochs=0, n_train=1000)
+
+
+def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_defaults(tmp_path, capsys):
+    need_fashion_mnist()
+    out, state = tmp_path / "diffusion.keras", tmp_path / "state.npz"
+    tiny = ["--widths", "8", "8", "16", "--embedding-dim", "16", "--save-every", "1", "--report-every", "2",
+            "--report-fid-samples", "20", "--fid-samples", "50", "--sample-steps", "2", "--guidance", "1.5",
+            "--decay-steps", "0", "--checkpoint", str(state), "--out", str(out)]  # fmt: skip
+    train.main(["diffusion", "--steps", "2", *tiny])
+    progress = json.loads(state.with_suffix(".progress.json").read_text())
+    assert list(progress["fid"]) == ["2"] and progress["seconds"] > 0
+    assert state.with_suffix(".finite.npz").read_bytes() == state.read_bytes(), "a finite copy is kept"
+    train.main(["diffusion", "--steps", "3", *tiny])
+    assert "resumed from" in capsys.readouterr().out
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["steps"] == 3 and list(record["fid_during_training"]) == ["2", "3"]
+    assert set(record["fid"]) == {"unet", "ema"} and len(record["class_accuracy"]) == 10
+    assert record["train_seconds"] >= progress["seconds"]
+    assert record["trained_on"] == [f"CPU, {os.cpu_count()} CPU cores"]
+    model = diffusion.load_pretrained(out)
+    assert model.sampling_defaults == {"steps": 2, "guidance": 1.5}
+    assert diffusion.sample(model, 2, labels=np.array([3, 4])).shape == (2, 28, 28, 1)

@@ -1,0 +1,67 @@
+"""Lesson 06's diffusion model trained through the course's resumable loop (:mod:`helpers.loop`).
+
+``python -m helpers.train diffusion`` uses it to train the model shipped in ``data/pretrained/``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import diffusion
+from .environment import keras
+from .loop import ResumableTraining
+
+
+class DiffusionTraining(ResumableTraining):
+    """A U-Net, one Adam optimizer and :func:`helpers.diffusion.make_train_step`, on (images, labels).
+
+    Everything else (budget, batches, checkpoint, interrupt, schedule) is :class:`ResumableTraining`'s.
+    ``ema_decay`` keeps a moving average of the U-Net's weights; ``sampler`` is the network to draw
+    samples from (the average when there is one).
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        learning_rate: float = 1e-3,
+        batch_size: int = 64,
+        label_dropout: float = 0.1,
+        ema_decay: float | None = 0.999,
+        learning_rate_decay: tuple[int, int] | None = None,
+        seed: int = 0,
+    ) -> None:
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
+        super().__init__(
+            models={"unet": model},
+            optimizers={"unet": keras.optimizers.Adam(learning_rate)},
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            seed=seed,
+            ema=("unet", ema_decay) if ema_decay is not None else None,
+            learning_rate_decay=learning_rate_decay,
+            settings={"label_dropout": label_dropout, "schedule": "cosine", "timesteps": diffusion.TIMESTEPS},
+        )
+        self.model = model
+        self.step_function = diffusion.make_train_step(model, self.optimizers["unet"], self.noise, label_dropout)
+
+    @property
+    def sampler(self) -> keras.Model:
+        return self.averages.get("unet", self.model)
+
+    def check_data(self, data) -> tuple[np.ndarray, np.ndarray]:
+        """``(images (N, 28, 28, 1) in [-1, 1], labels (N,) in 0..9)``."""
+        if not isinstance(data, tuple) or len(data) != 2:
+            raise ValueError("data: expected a tuple (images, labels)")
+        images, labels = super().check_data(data)
+        images = images.astype(np.float32)
+        if images.shape[1:] != diffusion.IMAGE_SHAPE:
+            raise ValueError(f"images: expected shape (N, 28, 28, 1), got {images.shape}")
+        if images.min() < -1.0 - 1e-6 or images.max() > 1.0 + 1e-6:
+            raise ValueError(
+                f"images: expected values in [-1, 1] (gan.from_pixels converts 0..255), "
+                f"got {images.min():g}..{images.max():g}"
+            )
+        if labels.shape != (len(images),) or labels.min() < 0 or labels.max() >= diffusion.NUM_CLASSES:
+            raise ValueError(f"labels: expected classes 0..9, one per image, got shape {labels.shape}")
+        return images, labels.astype(np.int32)
