@@ -1,5 +1,6 @@
 """Instant feedback for the exercises: run a student's function on small fixed cases against the
-references in :mod:`helpers.ops` and :mod:`helpers.gan`, and say in words what is wrong.
+references in :mod:`helpers.ops`, :mod:`helpers.gan` and :mod:`helpers.diffusion`, and say in words
+what is wrong.
 
 Each ``check_*`` prints one short verdict and returns ``True`` or ``False``, so a notebook can
 ``assert`` a solution passes. Known mistakes (a flipped kernel, an ignored stride, padding on the
@@ -333,6 +334,80 @@ def check_generator_loss(fn: Callable[[Any], Any]) -> bool:
         if problem:
             return _fail("generator loss", problem)
     return _pass("generator loss", len(cases))
+
+
+def check_q_sample(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x0, t, noise, alpha_bar)``: noise images (N, H, W, C) to their steps ``t`` (N,) in one go."""
+    from .diffusion import linear_alpha_bar, q_sample
+
+    alpha_bar = linear_alpha_bar(50, 1e-3, 0.1)
+    betas = 1 - alpha_bar / np.concatenate([[1.0], alpha_bar[:-1]])
+    rng = np.random.default_rng(6)
+    cases = [(np.array([3, 20, 41]), "three images, three steps"), (np.array([10, 10]), "two images, one step")]
+    for t, label in cases:
+        x0, noise = rng.uniform(-1, 1, (len(t), 4, 4, 1)), rng.normal(size=(len(t), 4, 4, 1))
+        a = alpha_bar[t].reshape(-1, 1, 1, 1)
+
+        def mixed(signal, rest):
+            return signal * x0 + rest * noise
+
+        mistakes: list[Mistake] = [
+            (lambda: mixed(a, 1 - a), "take square roots: sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise."),
+            (lambda: mixed(np.sqrt(1 - a), np.sqrt(a)), "the two weights are swapped: x0 gets sqrt(alpha_bar[t])."),
+            (
+                lambda: mixed(
+                    np.sqrt(alpha_bar[t - 1]).reshape(-1, 1, 1, 1), np.sqrt(1 - alpha_bar[t - 1]).reshape(-1, 1, 1, 1)
+                ),
+                "off by one step: alpha_bar[t] already includes step t (index it with t, not t - 1).",
+            ),
+            (
+                lambda: mixed(
+                    np.sqrt(alpha_bar[t + 1]).reshape(-1, 1, 1, 1), np.sqrt(1 - alpha_bar[t + 1]).reshape(-1, 1, 1, 1)
+                ),
+                "off by one step: index alpha_bar with t itself, not t + 1.",
+            ),
+            (
+                lambda: mixed(np.sqrt(1 - betas[t]).reshape(-1, 1, 1, 1), np.sqrt(betas[t]).reshape(-1, 1, 1, 1)),
+                "that is one step of noise; use alpha_bar, the product over all steps up to t.",
+            ),
+            (lambda: mixed(np.sqrt(a[:1]), np.sqrt(1 - a[:1])), "each image has its own step: use t[i] for image i."),
+        ]
+        expected = q_sample(x0, t, noise, alpha_bar)
+        problem = _compare(_call(fn, label, x0.copy(), t.copy(), noise.copy(), alpha_bar), expected, label, mistakes)
+        if problem:
+            return _fail("q_sample", problem)
+    return _pass("q_sample", len(cases))
+
+
+def check_ddim_step(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x_t, eps, alpha_bar_t, alpha_bar_prev)``: one deterministic DDIM update, without clipping."""
+    from .diffusion import ddim_step
+
+    rng = np.random.default_rng(7)
+    cases = [(0.05, 0.4, "from much noise"), (0.7, 0.9, "a late step"), (0.9, 1.0, "the last step, to the image")]
+    for a_t, a_prev, label in cases:
+        x_t, eps = rng.normal(size=(2, 4, 4, 1)), rng.normal(size=(2, 4, 4, 1))
+        x0 = (x_t - np.sqrt(1 - a_t) * eps) / np.sqrt(a_t)
+        mistakes: list[Mistake] = [
+            (lambda: np.sqrt(a_prev) * x0, "add the noise back: + sqrt(1 - alpha_bar_prev) * eps."),
+            (
+                lambda: np.sqrt(a_prev) * x0 + np.sqrt(1 - a_t) * eps,
+                "the noise term uses alpha_bar_prev, not alpha_bar_t.",
+            ),
+            (
+                lambda: np.sqrt(a_t) * (x_t - np.sqrt(1 - a_prev) * eps) / np.sqrt(a_prev) + np.sqrt(1 - a_t) * eps,
+                "alpha_bar_t and alpha_bar_prev are swapped.",
+            ),
+            (
+                lambda: np.sqrt(a_prev) * (x_t - np.sqrt(1 - a_t) * eps) + np.sqrt(1 - a_prev) * eps,
+                "to estimate x0, divide (x_t - sqrt(1 - alpha_bar_t) eps) by sqrt(alpha_bar_t).",
+            ),
+        ]
+        expected = ddim_step(x_t, eps, a_t, a_prev, clip=False)
+        problem = _compare(_call(fn, label, x_t.copy(), eps.copy(), a_t, a_prev), expected, label, mistakes)
+        if problem:
+            return _fail("DDIM step", problem)
+    return _pass("DDIM step", len(cases))
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:

@@ -212,7 +212,7 @@ def ddim_step(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float = 
     x0 = (x_t - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
     if clip:
         x0 = tf.clip_by_value(x0, -1.0, 1.0) if isinstance(x0, tf.Tensor) else np.clip(x0, -1.0, 1.0)
-    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev))
+    sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)) if eta > 0 else 0.0
     x_prev = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * eps
     return x_prev + sigma * noise if sigma > 0 else x_prev
 

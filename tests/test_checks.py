@@ -252,3 +252,45 @@ def test_discriminator_loss_check(fn, expected, capsys):
 def test_generator_loss_check(fn, expected, capsys):
     passed, out = verdict(checks.check_generator_loss, fn, capsys)
     assert passed == expected.startswith("✓") and expected in out
+
+
+def _mix(x0, t, noise, alpha_bar, index=lambda t: t, roots=True, swap=False):
+    a = alpha_bar[index(t)].reshape(-1, 1, 1, 1)
+    signal, rest = (np.sqrt(a), np.sqrt(1 - a)) if roots else (a, 1 - a)
+    return rest * x0 + signal * noise if swap else signal * x0 + rest * noise
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (_mix, "✓ q_sample"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, roots=False), "take square roots"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, swap=True), "the two weights are swapped"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t - 1), "index it with t, not t - 1"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t + 1), "not t + 1"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: np.full_like(t, t[0])), "each image has its own step"),
+        (lambda x0, t, n, a: x0, "values differ"),
+    ],
+)
+def test_q_sample_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_q_sample, fn, capsys)
+    assert passed == expected.startswith("✓") and expected in out
+
+
+def _ddim(x_t, eps, a_t, a_prev, divide=True, renoise=True):
+    x0 = (x_t - np.sqrt(1 - a_t) * eps) / (np.sqrt(a_t) if divide else 1.0)
+    return np.sqrt(a_prev) * x0 + (np.sqrt(1 - a_prev) * eps if renoise else 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (_ddim, "✓ DDIM step"),
+        (lambda x, e, a, p: _ddim(x, e, a, p, renoise=False), "add the noise back"),
+        (lambda x, e, a, p: _ddim(x, e, p, a), "swapped"),
+        (lambda x, e, a, p: _ddim(x, e, a, p, divide=False), "divide (x_t - sqrt(1 - alpha_bar_t) eps)"),
+    ],
+)
+def test_ddim_step_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_ddim_step, fn, capsys)
+    assert passed == expected.startswith("✓") and expected in out
