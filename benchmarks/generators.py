@@ -1,0 +1,126 @@
+"""Lesson 05's GAN against lesson 06's diffusion model, on the same data and the same yardstick.
+
+    python -m benchmarks.generators [--minutes 10] [--samples 10000] [--out FILE]
+
+Three measurements, in one process on this machine:
+
+1. **The same wall-clock budget.** Lesson 05's DCGAN and lesson 06's diffusion model, each as its
+   notebook builds it, train from scratch for ``--minutes`` each on all 60,000 training images; FID
+   of each (the GAN's moving-average generator; the diffusion model's moving average, sampled with
+   the record's default settings).
+2. **The shipped models.** FID, class coverage (the share of each class in unconditional GAN
+   samples), the diffusion model's class accuracy (the share of samples of each requested class that
+   lesson 03's classifier labels so), network evaluations and milliseconds per sample, training time.
+3. **Quality against cost.** The shipped diffusion model's FID and milliseconds per sample for DDIM
+   with 5 to 50 steps, at its default guidance.
+
+FID compares ``--samples`` samples with as many test images, on the shipped classifier's features.
+Prints JSON; ``python -m benchmarks.tables`` turns it into the README's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import report
+from helpers import data, diffusion, gan, metrics
+from helpers.diffusion_training import DiffusionTraining
+from helpers.environment import setup
+from helpers.files import read_record
+from helpers.gan_training import GanTraining
+
+SAMPLER_STEPS = (5, 10, 20, 50)
+
+
+def same_budget(seconds: float, real_features: np.ndarray) -> dict:
+    """Train each generator from scratch for ``seconds`` and score it."""
+    (x_train, y_train), _ = data.load_fashion_mnist()
+    images = gan.from_pixels(x_train[..., None])
+    gan_training = GanTraining(
+        gan.build_generator(width=128), gan.build_discriminator(width=32), learning_rate=4e-4, ema_decay=0.999
+    )
+    diffusion_training = DiffusionTraining(diffusion.build_unet(), ema_decay=0.999)
+    result = {}
+    for name, training, train_data in (
+        ("gan", gan_training, images),
+        ("diffusion", diffusion_training, (images, y_train.astype(np.int32))),
+    ):
+        start = time.perf_counter()
+        training.train(train_data, seconds=seconds)
+        result[name] = {"steps": training.step, "train_seconds": round(time.perf_counter() - start, 1)}
+    result["gan"]["fid"] = round(gan.generator_fid(gan_training.sampler, real_features), 2)
+    result["diffusion"]["fid"] = round(diffusion.evaluate(diffusion_training.sampler, real_features)["fid"], 2)
+    return result
+
+
+def shipped_gan(real_features: np.ndarray) -> dict:
+    generator = gan.load_pretrained_generator()
+    n = len(real_features)
+    start = time.perf_counter()
+    pixels = gan.to_pixels(gan.sample(generator, n))
+    ms = 1000 * (time.perf_counter() - start) / n
+    shares, _ = metrics.class_coverage(metrics.class_probabilities(pixels))
+    record = read_record(gan.GENERATOR_PATH, "")
+    return {
+        "fid": round(metrics.fid(metrics.classifier_features(pixels), real_features), 2),
+        "class_shares": [round(float(s), 4) for s in shares],
+        "network_evaluations_per_sample": 1,
+        "ms_per_sample": round(ms, 3),
+        "train_minutes": record["train_minutes"],
+    }
+
+
+def shipped_diffusion(real_features: np.ndarray) -> dict:
+    model = diffusion.load_pretrained(diffusion.MODEL_PATH)
+    record = read_record(diffusion.MODEL_PATH, "")
+    scores = diffusion.evaluate(model, real_features)
+    steps, guidance = model.sampling_defaults["steps"], model.sampling_defaults["guidance"]
+    return {
+        "fid": round(scores["fid"], 2),
+        "class_accuracy": [round(a, 4) for a in scores["class_accuracy"]],
+        "network_evaluations_per_sample": steps * (2 if guidance else 1),
+        "ms_per_sample": round(scores["ms_per_sample"], 3),
+        "train_minutes": round(record["train_seconds"] / 60),
+        "trained_on": record["trained_on"],
+        "sampler": record["sampler"],
+    }
+
+
+def sampler_curve(real_features: np.ndarray) -> dict:
+    model = diffusion.load_pretrained(diffusion.MODEL_PATH)
+    curve = {}
+    for steps in SAMPLER_STEPS:
+        scores = diffusion.evaluate(model, real_features, steps=steps)
+        curve[str(steps)] = {"fid": round(scores["fid"], 2), "ms_per_sample": round(scores["ms_per_sample"], 3)}
+    return curve
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget of each from-scratch model")
+    parser.add_argument("--samples", type=int, default=10_000, help="samples and test images per FID")
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    setup(0)
+    _, (x_test, _) = data.load_fashion_mnist()
+    real_features = metrics.classifier_features(x_test[: args.samples, ..., None])
+    result = {
+        "date": datetime.date.today().isoformat(),
+        "machine": "2 cores, CPU only",
+        "samples": args.samples,
+        "same_budget_minutes": args.minutes,
+        "same_budget": same_budget(60 * args.minutes, real_features),
+        "shipped": {"gan": shipped_gan(real_features), "diffusion": shipped_diffusion(real_features)},
+        "sampler_steps": sampler_curve(real_features),
+    }
+    report(result, args.out)
+    return result
+
+
+if __name__ == "__main__":
+    main()
