@@ -9,7 +9,7 @@ import numpy as np
 
 from . import diffusion
 from .environment import keras
-from .loop import ResumableTraining
+from .loop import ResumableTraining, ema_setting
 
 
 class DiffusionTraining(ResumableTraining):
@@ -30,15 +30,13 @@ class DiffusionTraining(ResumableTraining):
         learning_rate_decay: tuple[int, int] | None = None,
         seed: int = 0,
     ) -> None:
-        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-            raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
         super().__init__(
             models={"unet": model},
             optimizers={"unet": keras.optimizers.Adam(learning_rate)},
             learning_rate=learning_rate,
             batch_size=batch_size,
             seed=seed,
-            ema=("unet", ema_decay) if ema_decay is not None else None,
+            ema=ema_setting("unet", ema_decay),
             learning_rate_decay=learning_rate_decay,
             settings={"label_dropout": label_dropout, "schedule": "cosine", "timesteps": diffusion.TIMESTEPS},
         )

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import gan
 from .environment import keras
-from .loop import ResumableTraining
+from .loop import ResumableTraining, ema_setting
 
 
 class GanTraining(ResumableTraining):
@@ -32,8 +32,6 @@ class GanTraining(ResumableTraining):
         learning_rate_decay: tuple[int, int] | None = None,
         seed: int = 0,
     ) -> None:
-        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-            raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
         super().__init__(
             models={"generator": generator, "discriminator": discriminator},
             optimizers={
@@ -42,7 +40,7 @@ class GanTraining(ResumableTraining):
             learning_rate=learning_rate,
             batch_size=batch_size,
             seed=seed,
-            ema=("generator", ema_decay) if ema_decay is not None else None,
+            ema=ema_setting("generator", ema_decay),
             learning_rate_decay=learning_rate_decay,
             settings={"beta_1": beta_1, "real_label": real_label},
         )

@@ -36,6 +36,15 @@ class Monitor(Protocol):
     def update(self, training: ResumableTraining, logs: dict[str, float]) -> None: ...
 
 
+def ema_setting(name: str, ema_decay: float | None) -> tuple[str, float] | None:
+    """The ``ema`` argument of :class:`ResumableTraining` for a model's ``ema_decay`` (``None``: no average)."""
+    if ema_decay is None:
+        return None
+    if not 0.0 < ema_decay < 1.0:
+        raise ValueError(f"ema_decay: expected None or a number in (0, 1), got {ema_decay}")
+    return (name, ema_decay)
+
+
 class ResumableTraining:
     """Networks, their optimizers and a step function, trained so that an interrupted run resumes exactly.
 

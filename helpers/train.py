@@ -158,7 +158,7 @@ def train_generator(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size,
         real_label=args.real_label,
         ema_decay=args.ema_decay,
-        learning_rate_decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
+        learning_rate_decay=_decay(args),
         seed=args.seed,
     )
     if args.checkpoint and args.checkpoint.exists():
@@ -224,7 +224,7 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
         batch_size=args.batch_size,
         label_dropout=args.label_dropout,
         ema_decay=args.ema_decay,
-        learning_rate_decay=(args.steps - args.decay_steps, args.steps) if args.decay_steps else None,
+        learning_rate_decay=_decay(args),
         seed=args.seed,
     )
     progress_path = args.checkpoint.with_suffix(".progress.json") if args.checkpoint else None
@@ -323,6 +323,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     _check_steps(parser, args)
     print(json.dumps(train_generator(args), indent=2))
+
+
+def _decay(args: argparse.Namespace) -> tuple[int, int] | None:
+    """The learning rate falls linearly to 0 over the last ``--decay-steps`` of ``--steps``."""
+    return (args.steps - args.decay_steps, args.steps) if args.decay_steps else None
 
 
 def _check_steps(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
