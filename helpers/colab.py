@@ -51,10 +51,15 @@ def github_slug(url: str) -> str:
     return match["slug"]
 
 
+def colab_url(url: str, ref: str, notebook: str) -> str:
+    """Where Colab opens ``notebook`` (e.g. ``"notebooks/00_start_here.ipynb"``) of repository ``url`` at ``ref``."""
+    return f"https://colab.research.google.com/github/{github_slug(url)}/blob/{ref}/{notebook}"
+
+
 def badge(url: str, ref: str, notebook: str) -> str:
-    """Markdown for the "Open in Colab" badge of ``notebook`` (e.g. ``"notebooks/00_start_here.ipynb"``) at ``ref``."""
-    target = f"https://colab.research.google.com/github/{github_slug(url)}/blob/{ref}/{notebook}"
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
+    """Markdown for the "Open in Colab" badge of ``notebook`` at ``ref``."""
+    image = "https://colab.research.google.com/assets/colab-badge.svg"
+    return f"[![Open In Colab]({image})]({colab_url(url, ref, notebook)})"
 
 
 def setup_cell(url: str, ref: str) -> str:

@@ -31,6 +31,7 @@ def test_strip_outputs_removes_outputs_and_reports_it(tmp_path):
 def load_tool(name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

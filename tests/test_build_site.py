@@ -1,0 +1,267 @@
+"""The course website (tools/build_site.py): its steps on tiny notebooks, then every built page opened
+in headless Chromium, at a phone's width and a projector's, with a screenshot of each for a human.
+
+The browser tests build the whole site in the test profile (smoke unless ``COURSE_PROFILE`` says
+otherwise) into _build/pytest/. ``COURSE_SITE_DIR=_build/site`` checks a site built already instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tests.notebook_utils import ROOT
+from tests.test_tools import load_tool
+
+build_site = load_tool("build_site")
+LESSONS = build_site.find_lessons()
+PAGES = ["index.html"] + [lesson.page for lesson in LESSONS]
+WIDTHS = {"phone": 375, "projector": 1920}
+
+
+# --- the steps, on tiny notebooks ---
+
+
+def test_find_lessons_takes_every_notebook_in_course_order(tmp_path):
+    for name in ["02_b.ipynb", "00_a.ipynb", "10_c.ipynb"]:
+        (tmp_path / name).write_text("{}")
+    lessons = build_site.find_lessons(tmp_path)
+    assert [lesson.path.name for lesson in lessons] == ["00_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
+    assert lessons[2].page == "10_c.html" and lessons[2].number == "10"
+    with pytest.raises(build_site.BuildError, match="no notebooks"):
+        build_site.find_lessons(tmp_path / "empty")
+
+
+def test_page_links_chain_the_lessons_and_point_at_the_release():
+    lessons = [build_site.Lesson(Path(f"notebooks/0{i}_x.ipynb")) for i in range(3)]
+    first, middle, last = (build_site.page_links(lessons, i, "https://github.com/o/n", "v1.2.3") for i in range(3))
+    assert first["previous"] is None and first["next"] == "01_x.html"
+    assert middle["previous"] == "00_x.html" and middle["next"] == "02_x.html"
+    assert middle["slides"] == "01_x.slides.html"
+    assert last["next"] is None
+    assert middle["colab"] == "https://colab.research.google.com/github/o/n/blob/v1.2.3/notebooks/01_x.ipynb"
+    assert middle["source"] == "https://github.com/o/n/blob/v1.2.3/notebooks/01_x.ipynb"
+
+
+def test_course_map_comes_from_the_readme_with_links_to_pages():
+    readme = "# Title\n\nIntro text.\n\n## Course map\n\n| lesson |\n|---|\n| [00](notebooks/00_a.ipynb) |\n\n## Next\n"
+    page = build_site.course_map(readme, [build_site.Lesson(Path("notebooks/00_a.ipynb"))])
+    assert page.startswith("# Title\n\nIntro text.\n\n## Course map")
+    assert "[00](00_a.html)" in page and "notebooks/" not in page and "## Next" not in page
+    with pytest.raises(build_site.BuildError, match="Course map"):
+        build_site.course_map("# Title\n\nIntro.\n", [])
+
+
+def test_the_real_readme_map_links_every_lesson_page():
+    page = build_site.course_map((ROOT / "README.md").read_text(), LESSONS)
+    assert [f"({lesson.page})" in page for lesson in LESSONS] == [True] * len(LESSONS)
+
+
+def test_freeze_widgets_keeps_what_the_output_widget_showed():
+    figure = {"output_type": "display_data", "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}, "metadata": {}}
+    state = {
+        "box": {"state": {"children": ["IPY_MODEL_slider", "IPY_MODEL_out"]}},
+        "slider": {"state": {"value": 1}},
+        "out": {"state": {"outputs": [figure]}},
+    }
+    view_data = {build_site.WIDGET_VIEW: {"model_id": "box"}, "text/plain": "interactive(...)"}
+    view = new_output("display_data", data=view_data)
+    printed = new_output("stream", name="stdout", text="hi\n")
+    notebook = new_notebook(cells=[new_code_cell("interact(f)", outputs=[printed, view])])
+    notebook.metadata["widgets"] = {build_site.WIDGET_STATE: {"state": state}}
+    build_site.freeze_widgets(notebook)
+    outputs = notebook.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data"] and outputs[1].data["image/png"] == "iVBOR"
+    assert "widgets" not in notebook.metadata
+
+
+def test_gifs_become_html_images():
+    gif = new_output("execute_result", data={"image/gif": "R0lGOD\n", "text/plain": "<Image>"}, execution_count=1)
+    notebook = new_notebook(cells=[new_code_cell("show()", outputs=[gif])])
+    build_site.inline_gifs(notebook)
+    data = notebook.cells[0].outputs[0].data
+    assert data["text/html"] == '<img alt="animation" src="data:image/gif;base64,R0lGOD">' and "image/gif" not in data
+
+
+def test_strip_badges_and_random_weights_marker():
+    badge = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://x)"
+    notebook = new_notebook(cells=[new_markdown_cell(f"# 04 · Title\n\n{badge}\n\nText."), new_code_cell("m()")])
+    build_site.strip_badges(notebook)
+    assert notebook.cells[0].source == "# 04 · Title\n\nText."
+    assert not build_site.uses_random_weights(notebook)
+    notebook.cells[1].outputs = [new_output("stream", name="stdout", text="!! VGG16 with RANDOM weights (x).\n")]
+    assert build_site.uses_random_weights(notebook)
+
+
+def test_a_failing_cell_fails_the_build_naming_notebook_and_cell(tmp_path):
+    path = tmp_path / "07_broken.ipynb"
+    cells = [new_code_cell("x = 1", id="07-001"), new_markdown_cell("text"), new_code_cell("x / 0", id="07-003")]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    nbformat.write(new_notebook(cells=cells, metadata=kernel), path)
+    with pytest.raises(build_site.BuildError) as err:
+        build_site.execute(build_site.Lesson(path), timeout=60)
+    message = str(err.value)
+    assert message.startswith("07_broken.ipynb: cell 07-003 (code cell 2) failed") and "ZeroDivisionError" in message
+    assert not any(cell.get("outputs") for cell in nbformat.read(path, as_version=4).cells), "notebook left untouched"
+
+
+def test_the_publishing_workflow_runs_only_the_local_command():
+    workflow = (ROOT / ".github" / "workflows" / "site.yml").read_text()
+    commands = re.findall(r"^\s+- run: (.+)$", workflow, re.MULTILINE)
+    assert commands == ["pip install -r requirements-dev.txt", "python tools/build_site.py --profile full"]
+    assert "path: _build/site" in workflow and 'tags: ["v*"]' in workflow
+    assert "python tools/build_site.py" in (ROOT / "README.md").read_text()
+
+
+def test_unknown_lesson_numbers_are_refused_by_name(capsys):
+    assert build_site.main(["--notebooks", "99", "--out", "/nonexistent"]) == 1
+    assert "--notebooks: expected lesson numbers among ['00'" in capsys.readouterr().err
+
+
+# --- the built site, in a real browser ---
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    chosen = os.environ.get("COURSE_SITE_DIR")
+    if chosen:
+        return Path(chosen)
+    out = ROOT / "_build" / "pytest"
+    profile = os.environ.get("COURSE_PROFILE", "smoke")
+    command = [sys.executable, str(ROOT / "tools" / "build_site.py"), "--profile", profile, "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return out / "site"
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The site over HTTP, as GitHub Pages serves it (file:// pages may not load their fonts)."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert chromium, "the browser tests need Chromium: sudo apt-get install chromium (or set CHROMIUM=/path)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str, width: int):
+    """The page at ``url`` after MathJax finished, and the errors the browser reported on the way."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    problems = []
+    page.on("pageerror", lambda err: problems.append(f"script error: {err}"))
+    page.on("requestfailed", lambda req: problems.append(f"failed to load {req.url}"))
+    page.on("response", lambda res: problems.append(f"{res.status} for {res.url}") if res.status >= 400 else None)
+    # The console repeats failed loads without their address (the browser's own favicon request among
+    # them); the two listeners above report the page's, by address.
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)  # fmt: skip
+    page.goto(url, wait_until="load")
+    page.evaluate("() => new Promise(done => window.MathJax ? MathJax.Hub.Queue(() => done(true)) : done(false))")
+    return page, problems
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+@pytest.mark.parametrize("name", PAGES)
+def test_page_reads_well_in_a_browser(browser, server, site, name, width):
+    page, problems = open_page(browser, f"{server}/{name}", width)
+    shots = site.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / f"{Path(name).stem}-{width}.png"), full_page=True)
+
+    images = page.eval_on_selector_all("img", "els => els.map(e => [e.alt || e.src.slice(0, 40), e.naturalWidth])")
+    assert [alt for alt, natural_width in images if natural_width == 0] == [], "images that did not load"
+    if name != "index.html":
+        shown = page.locator(".jp-OutputArea-output img").count()
+        assert shown == _image_outputs(site.parent / "executed" / name.replace(".html", ".ipynb")), "figures missing"
+    assert problems == []
+
+    prose = page.eval_on_selector_all(".jp-RenderedMarkdown", "els => els.map(e => e.innerText).join('\\n')")
+    source = json.dumps([cell.source for cell in _markdown_cells(name)])
+    if "$" in source:
+        assert page.locator(".MathJax_CHTML").count() > 0, "math was not rendered"
+    assert re.findall(r"\$\$|\$\\", prose) == [], "raw TeX left in the text"
+
+    errors = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+    assert errors.count() == 0, errors.first.inner_text()[:500]
+    assert "Traceback (most recent call last)" not in page.inner_text("body")
+
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
+    page.close()
+
+
+def _image_outputs(executed: Path) -> int:
+    """How many figures and animations the executed notebook holds (a frozen widget's included)."""
+    notebook = nbformat.read(executed, as_version=4)
+    build_site.freeze_widgets(notebook)
+    images = {"image/png", "image/jpeg", "image/gif"}
+    return sum(
+        bool(images & set(output.get("data", {}))) for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+
+
+def _markdown_cells(name: str) -> list:
+    if name == "index.html":
+        return []
+    path = ROOT / "notebooks" / name.replace(".html", ".ipynb")
+    return [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("index", range(len(LESSONS)), ids=[lesson.number for lesson in LESSONS])
+def test_navigation_links_work(browser, server, index):
+    page, _ = open_page(browser, f"{server}/{LESSONS[index].page}", 1920)
+    nav = page.locator(".course-nav").first
+    local = [href for href in nav.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+             if not href.startswith("https://")]  # fmt: skip
+    expected = ["index.html"] + [LESSONS[i].page for i in (index - 1, index + 1) if 0 <= i < len(LESSONS)]
+    assert local == expected + [LESSONS[index].slides]
+    assert all(page.request.get(f"{server}/{href}").ok for href in local)
+    assert nav.get_by_text("Open in Colab").get_attribute("href").endswith(f"/notebooks/{LESSONS[index].path.name}")
+    page.close()
+
+
+def test_index_links_every_lesson(browser, server):
+    page, _ = open_page(browser, f"{server}/index.html", 1920)
+    hrefs = page.locator(".jp-RenderedMarkdown a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert [lesson.page for lesson in LESSONS if lesson.page in hrefs] == [lesson.page for lesson in LESSONS]
+    page.close()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.number for lesson in LESSONS])
+def test_slides_start(browser, server, lesson):
+    page, problems = open_page(browser, f"{server}/{lesson.slides}", 1920)
+    page.wait_for_selector(
+        ".reveal.ready", timeout=20_000
+    )  # reveal.js marks itself ready (it loads through require.js)
+    assert page.locator(".reveal .slides > section").count() > 1
+    assert problems == []
+    page.close()
