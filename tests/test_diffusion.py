@@ -77,6 +77,20 @@ def test_ddim_with_full_stochasticity_is_ddpm_ancestral_sampling():
         np.testing.assert_allclose(ddim, ddpm, rtol=1e-6, atol=1e-6)
 
 
+def test_clipping_keeps_the_update_on_the_line_through_the_clipped_estimate():
+    a_t, a_prev = diffusion.ALPHA_BAR[900], diffusion.ALPHA_BAR[800]
+    x_t = np.array([0.5, -0.2, 0.1])
+    eps = np.array([-5.0, 3.0, 0.1])  # the first two imply a clean image far outside [-1, 1]
+    x0_raw = (x_t - np.sqrt(1 - a_t) * eps) / np.sqrt(a_t)
+    x0 = np.clip(x0_raw, -1, 1)
+    assert x0_raw[0] > 1 and x0_raw[1] < -1 and -1 < x0_raw[2] < 1
+    consistent_eps = (x_t - np.sqrt(a_t) * x0) / np.sqrt(1 - a_t)
+    expected = np.sqrt(a_prev) * x0 + np.sqrt(1 - a_prev) * consistent_eps
+    np.testing.assert_allclose(diffusion.ddim_step(x_t, eps, a_t, a_prev), expected, rtol=1e-12)
+    unclipped = diffusion.ddim_step(x_t, eps, a_t, a_prev, clip=False)
+    assert unclipped[2] == pytest.approx(expected[2]), "a pixel inside the range is left alone"
+
+
 def test_guidance_zero_is_the_unconditional_prediction(tiny_unet):
     conditional, unconditional = np.full(3, 2.0), np.array([1.0, -1.0, 0.5])
     np.testing.assert_array_equal(diffusion.guided_noise(conditional, unconditional, 0.0), unconditional)
