@@ -355,10 +355,11 @@ def evaluate(
 ) -> dict:
     """Draw ``n`` class-conditional samples, an equal share of each class, and score them.
 
-    Returns ``{"fid": ..., "class_accuracy": [10 shares], "ms_per_sample": ...}``: FID against
-    ``real_features`` (lesson 03's classifier features of real images; ``n`` defaults to as many), the
-    share of each class's samples that the classifier labels as the class asked for, and the sampling
-    time per image on this machine.
+    Returns ``{"fid": ..., "class_accuracy": [10 shares], "spread": ..., "ms_per_sample": ...}``: FID
+    against ``real_features`` (lesson 03's classifier features of real images; ``n`` defaults to as
+    many), the share of each class's samples that the classifier labels as the class asked for, how
+    varied each class's samples are (:func:`helpers.metrics.within_class_spread` of their features),
+    and the sampling time per image on this machine.
     """
     import time
 
@@ -373,8 +374,10 @@ def evaluate(
     images = to_pixels(sample(model, n, labels, seed=seed, steps=steps, guidance=guidance))
     seconds = time.perf_counter() - start
     predicted = metrics.class_probabilities(images).argmax(axis=1)
+    features = metrics.classifier_features(images)
     return {
-        "fid": metrics.fid(metrics.classifier_features(images), real_features),
+        "fid": metrics.fid(features, real_features),
         "class_accuracy": [float(np.mean(predicted[labels == c] == c)) for c in range(NUM_CLASSES)],
+        "spread": metrics.within_class_spread(features, labels),
         "ms_per_sample": 1000 * seconds / n,
     }

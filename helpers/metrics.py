@@ -73,6 +73,16 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
 
 
+def within_class_spread(features: np.ndarray, labels: np.ndarray) -> float:
+    """How varied each class's samples are: the standard deviation of features (N, D) within each
+    class of ``labels`` (N,), averaged over the D features and the classes present. 0 means every
+    sample of a class is the same; compare with real images' value."""
+    features, labels = np.asarray(features), np.asarray(labels)
+    if features.ndim != 2 or labels.shape != (len(features),):
+        raise ValueError(f"features, labels: expected shapes (N, D) and (N,), got {features.shape} and {labels.shape}")
+    return float(np.mean([features[labels == c].std(axis=0).mean() for c in np.unique(labels)]))
+
+
 def classifier_features(images: np.ndarray, model=None, layer: str = "dense", batch_size: int = 1000) -> np.ndarray:
     """Features for FID on Fashion-MNIST: the shipped classifier's hidden dense layer.
 

@@ -158,3 +158,18 @@ def test_the_unet_survives_save_and_load(tiny_unet, tmp_path):
     x = np.zeros((1, 28, 28, 1), np.float32)
     inputs = [x, np.array([5]), np.array([2])]
     np.testing.assert_allclose(loaded.predict(inputs, verbose=0), tiny_unet.predict(inputs, verbose=0), atol=1e-6)
+
+
+def test_evaluate_scores_class_conditional_samples(tiny_unet):
+    from helpers import data, metrics
+    from tests.conftest import need_fashion_mnist
+
+    need_fashion_mnist()
+    (_, _), (x_test, _) = data.load_fashion_mnist()
+    real = metrics.classifier_features(x_test[:20, ..., None])
+    scores = diffusion.evaluate(tiny_unet, real, steps=2, guidance=1.0)
+    assert set(scores) == {"fid", "class_accuracy", "spread", "ms_per_sample"}
+    assert len(scores["class_accuracy"]) == 10 and all(0 <= a <= 1 for a in scores["class_accuracy"])
+    assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0
+    with pytest.raises(ValueError, match="multiple of 10"):
+        diffusion.evaluate(tiny_unet, real, n=15, steps=2)

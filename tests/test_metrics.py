@@ -135,3 +135,14 @@ def test_classifier_features_of_another_model_and_layer():
     )
     images = np.random.default_rng(0).uniform(0, 255, (2, 28, 28, 1)).astype(np.float32)
     np.testing.assert_allclose(metrics.classifier_features(images, model=model, layer="flat"), images.reshape(2, -1))
+
+
+def test_within_class_spread_is_the_mean_feature_std_within_classes():
+    same = np.repeat([[1.0, 2.0], [5.0, -1.0]], 3, axis=0)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert metrics.within_class_spread(same, labels) == 0.0, "identical samples per class have no spread"
+    spread = same + np.array([[1, 1], [-1, -1], [0, 0], [2, 0], [-2, 0], [0, 0]])
+    expected = np.mean([np.std([1, -1, 0]), np.std([2, -2, 0]) / 2])  # class 1 varies in one of two features
+    assert metrics.within_class_spread(spread, labels) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="features, labels"):
+        metrics.within_class_spread(same, labels[:-1])
