@@ -12,10 +12,13 @@ Three measurements, in one process on this machine:
    samples), the diffusion model's class accuracy (the share of samples of each requested class that
    lesson 03's classifier labels so), network evaluations and milliseconds per sample, training time.
 3. **Quality against cost.** The shipped diffusion model's FID and milliseconds per sample for DDIM
-   with 5 to 50 steps, at its default guidance.
+   with 5 to 50 steps, at its default guidance, with ``--curve-samples`` samples per point.
 
 FID compares ``--samples`` samples with as many test images, on the shipped classifier's features.
-Prints JSON; ``python -m benchmarks.tables`` turns it into the README's table.
+Lesson 06's targets for the shipped diffusion model are checked against the GAN measured in the same
+run: at most half its FID, at least 90% of samples drawn as asked with no class below 70%, and
+10,000 samples in at most 10 minutes. Prints JSON; ``python -m benchmarks.tables`` turns it into the
+README's table.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from helpers.files import read_record
 from helpers.gan_training import GanTraining
 
 SAMPLER_STEPS = (5, 10, 20, 50)
+MIN_ACCURACY, MIN_CLASS_ACCURACY, MAX_SECONDS_PER_10K = 0.9, 0.7, 600
 
 
 def same_budget(seconds: float, real_features: np.ndarray) -> dict:
@@ -83,6 +87,7 @@ def shipped_diffusion(real_features: np.ndarray) -> dict:
     return {
         "fid": round(scores["fid"], 2),
         "class_accuracy": [round(a, 4) for a in scores["class_accuracy"]],
+        "class_shares": [round(a, 4) for a in scores["class_shares"]],
         "network_evaluations_per_sample": steps * (2 if guidance else 1),
         "ms_per_sample": round(scores["ms_per_sample"], 3),
         "train_minutes": round(record["train_seconds"] / 60),
@@ -92,6 +97,7 @@ def shipped_diffusion(real_features: np.ndarray) -> dict:
 
 
 def sampler_curve(real_features: np.ndarray) -> dict:
+    """FID and ms per sample of the shipped diffusion model for each of ``SAMPLER_STEPS`` DDIM steps."""
     model = diffusion.load_pretrained(diffusion.MODEL_PATH)
     curve = {}
     for steps in SAMPLER_STEPS:
@@ -100,10 +106,28 @@ def sampler_curve(real_features: np.ndarray) -> dict:
     return curve
 
 
+def targets(shipped: dict) -> dict:
+    """Lesson 06's targets for the shipped diffusion model: each one's bound, measured value and verdict."""
+    gan_fid, model = shipped["gan"]["fid"], shipped["diffusion"]
+    accuracy = model["class_accuracy"]
+    checks = {  # name: (measured, bound, True when the bound is an upper one)
+        "FID (half the GAN's)": (model["fid"], round(gan_fid / 2, 2), True),
+        "share drawn as asked": (round(float(np.mean(accuracy)), 4), MIN_ACCURACY, False),
+        "lowest class's share drawn as asked": (min(accuracy), MIN_CLASS_ACCURACY, False),
+        "seconds for 10,000 samples": (round(model["ms_per_sample"] * 10, 1), MAX_SECONDS_PER_10K, True),
+    }
+    return {
+        name: {"measured": value, "at_most" if upper else "at_least": bound,
+               "met": bool(value <= bound if upper else value >= bound)}
+        for name, (value, bound, upper) in checks.items()
+    }  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget of each from-scratch model")
     parser.add_argument("--samples", type=int, default=10_000, help="samples and test images per FID")
+    parser.add_argument("--curve-samples", type=int, default=2_000, help="samples per point of the sampler curve")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     setup(0)
@@ -116,8 +140,10 @@ def main(argv: list[str] | None = None) -> dict:
         "same_budget_minutes": args.minutes,
         "same_budget": same_budget(60 * args.minutes, real_features),
         "shipped": {"gan": shipped_gan(real_features), "diffusion": shipped_diffusion(real_features)},
-        "sampler_steps": sampler_curve(real_features),
+        "curve_samples": args.curve_samples,
+        "sampler_steps": sampler_curve(real_features[: args.curve_samples]),
     }
+    result["targets"] = targets(result["shipped"])
     report(result, args.out)
     return result
 

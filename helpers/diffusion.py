@@ -211,8 +211,7 @@ def ddim_step(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float = 
     update stays on the line from ``x0`` through ``x_t``. At the noisiest steps ``sqrt(a_t)`` is tiny
     (5e-5 at t = 999) and blows any error in ``eps`` up in ``x0``: clipping alone, without re-deriving
     ``eps``, then re-noises a saturated ``x0`` with the old ``eps``, and the samples come out speckled and
-    too bright (FID 144 against 56 for the consistent update: the same model at step 9,500, 1,000
-    samples, 20 steps).
+    too bright.
     """
     a_t, a_prev = float(alpha_bar_t), float(alpha_bar_prev)
     x0 = (x_t - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
@@ -303,7 +302,16 @@ def _checked_labels(n: int, labels) -> np.ndarray | None:
 def _noise_predictor(model: keras.Model):
     """``(x (b, 28, 28, 1), t, labels (b,) or None, guidance) -> eps (b, 28, 28, 1)``, as tensors.
 
-    With labels, the conditional and the unconditional predictions run as one batch of 2b."""
+    With labels, the conditional and the unconditional predictions run as one batch of 2b. Built once
+    per model and kept on it, so later calls of :func:`sample` do not trace the graph again: that takes
+    seconds, which a timing of a few samples would otherwise count.
+    """
+    if getattr(model, "_noise_predictor", None) is None:
+        model._noise_predictor = _build_noise_predictor(model)
+    return model._noise_predictor
+
+
+def _build_noise_predictor(model: keras.Model):
 
     @tf.function(reduce_retracing=True)
     def both(x, t, labels):
@@ -355,11 +363,13 @@ def evaluate(
 ) -> dict:
     """Draw ``n`` class-conditional samples, an equal share of each class, and score them.
 
-    Returns ``{"fid": ..., "class_accuracy": [10 shares], "spread": ..., "ms_per_sample": ...}``: FID
-    against ``real_features`` (lesson 03's classifier features of real images; ``n`` defaults to as
-    many), the share of each class's samples that the classifier labels as the class asked for, how
-    varied each class's samples are (:func:`helpers.metrics.within_class_spread` of their features),
-    and the sampling time per image on this machine.
+    Returns ``{"fid": ..., "class_accuracy": [10 shares], "class_shares": [10 shares], "spread": ...,
+    "ms_per_sample": ...}``: FID against ``real_features`` (lesson 03's classifier features of real
+    images; ``n`` defaults to as many), the share of each class's samples that the classifier labels
+    as the class asked for, the share of all samples it gives each class (lesson 05's class coverage,
+    :func:`helpers.metrics.class_coverage`), how varied each class's samples are
+    (:func:`helpers.metrics.within_class_spread` of their features), and the sampling time per image
+    on this machine.
     """
     import time
 
@@ -373,11 +383,13 @@ def evaluate(
     start = time.perf_counter()
     images = to_pixels(sample(model, n, labels, seed=seed, steps=steps, guidance=guidance))
     seconds = time.perf_counter() - start
-    predicted = metrics.class_probabilities(images).argmax(axis=1)
+    probabilities = metrics.class_probabilities(images)
+    predicted = probabilities.argmax(axis=1)
     features = metrics.classifier_features(images)
     return {
         "fid": metrics.fid(features, real_features),
         "class_accuracy": [float(np.mean(predicted[labels == c] == c)) for c in range(NUM_CLASSES)],
+        "class_shares": metrics.class_coverage(probabilities)[0].tolist(),
         "spread": metrics.within_class_spread(features, labels),
         "ms_per_sample": 1000 * seconds / n,
     }

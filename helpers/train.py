@@ -274,6 +274,8 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
         "fid": {name: round(s["fid"], 2) for name, s in scores.items()},
         "shipped": best,
         "class_accuracy": [round(a, 4) for a in scores[best]["class_accuracy"]],
+        "class_shares": [round(a, 4) for a in scores[best]["class_shares"]],
+        "spread": round(scores[best]["spread"], 4),
         "ms_per_sample": round(scores[best]["ms_per_sample"], 2),
         "fid_during_training": progress["fid"],
     }

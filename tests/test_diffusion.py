@@ -112,6 +112,15 @@ def test_sampling_is_deterministic_for_a_seed_and_returns_its_trajectory(tiny_un
     assert first.shape == (2, 28, 28, 1) and path.shape == (5, 2, 28, 28, 1) and first.min() >= -1 and first.max() <= 1
 
 
+def test_the_sampling_graph_is_built_once_per_model_and_not_saved(tiny_unet, tmp_path):
+    diffusion.sample(tiny_unet, 2, labels=np.array([1, 2]), steps=2)
+    assert diffusion._noise_predictor(tiny_unet) is diffusion._noise_predictor(tiny_unet)
+    tiny_unet.save(tmp_path / "unet.keras")
+    loaded = keras.models.load_model(tmp_path / "unet.keras")
+    assert getattr(loaded, "_noise_predictor", None) is None
+    assert diffusion._noise_predictor(loaded) is not diffusion._noise_predictor(tiny_unet)
+
+
 def test_sampling_steps_run_from_the_last_step_to_the_first():
     assert diffusion.sampling_steps(3).tolist() == [999, 500, 0]
     assert diffusion.sampling_steps(1000).tolist() == list(range(999, -1, -1))
@@ -168,7 +177,8 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
     (_, _), (x_test, _) = data.load_fashion_mnist()
     real = metrics.classifier_features(x_test[:20, ..., None])
     scores = diffusion.evaluate(tiny_unet, real, steps=2, guidance=1.0)
-    assert set(scores) == {"fid", "class_accuracy", "spread", "ms_per_sample"}
+    assert set(scores) == {"fid", "class_accuracy", "class_shares", "spread", "ms_per_sample"}
+    assert len(scores["class_shares"]) == 10 and abs(sum(scores["class_shares"]) - 1) < 1e-9
     assert len(scores["class_accuracy"]) == 10 and all(0 <= a <= 1 for a in scores["class_accuracy"])
     assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0
     with pytest.raises(ValueError, match="multiple of 10"):

@@ -122,7 +122,7 @@ def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_def
     assert "resumed from" in capsys.readouterr().out
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["steps"] == 3 and list(record["fid_during_training"]) == ["2", "3"]
-    assert set(record["fid"]) == {"unet", "ema"} and len(record["class_accuracy"]) == 10
+    assert set(record["fid"]) == {"unet", "ema"} and len(record["class_accuracy"]) == len(record["class_shares"]) == 10
     assert record["train_seconds"] >= progress["seconds"]
     assert record["trained_on"] == [f"CPU, {os.cpu_count()} CPU cores"]
     model = diffusion.load_pretrained(out)
