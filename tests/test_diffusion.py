@@ -183,3 +183,27 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
     assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0
     with pytest.raises(ValueError, match="multiple of 10"):
         diffusion.evaluate(tiny_unet, real, n=15, steps=2)
+
+
+def test_the_shipped_model_samples_with_the_defaults_its_record_names():
+    from helpers.files import read_record
+
+    model = diffusion.load_pretrained()
+    sampler = read_record(diffusion.MODEL_PATH, "")["sampler"]
+    assert model.sampling_defaults == {"steps": sampler["steps"], "guidance": sampler["guidance"]}
+    images = diffusion.sample(model, 3, labels=np.array([0, 5, 9]), seed=4, steps=2)
+    assert images.shape == (3, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
+    np.testing.assert_array_equal(images, diffusion.sample(model, 3, labels=np.array([0, 5, 9]), seed=4, steps=2))
+
+
+def test_a_damaged_shipped_model_is_refused_with_how_to_restore_it(tmp_path):
+    from helpers.files import CorruptFileError
+
+    for suffix in (".keras", ".json"):
+        (tmp_path / f"model{suffix}").write_bytes(diffusion.MODEL_PATH.with_suffix(suffix).read_bytes())
+    damaged = tmp_path / "model.keras"
+    blob = bytearray(damaged.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(blob))
+    with pytest.raises(CorruptFileError, match="sha256 mismatch.*git checkout -- data/pretrained"):
+        diffusion.load_pretrained(damaged)

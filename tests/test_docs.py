@@ -57,6 +57,7 @@ def test_each_shipped_model_has_one_section_with_its_records_figures(model):
         assert f"FID {record['fid'][record['shipped']]}" in text
     stated = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) parameters", text)]
     assert stated, "state the number of parameters"
+    import helpers.diffusion  # noqa: F401  (registers the U-Net's custom layer for loading)
     from helpers.models import load_recorded_model
 
     assert stated == [load_recorded_model(model, fix="").count_params()]
