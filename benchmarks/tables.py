@@ -94,8 +94,8 @@ def lesson_times() -> str:
     return _table(["lesson", "smoke", "live", "full"], rows) + (
         f"\nAll smoke runs together: {smoke:.0f} s (target ≤ {SMOKE_TOTAL_TARGET_S} s: "
         f"{_met(smoke <= SMOKE_TOTAL_TARGET_S)}). Slowest live run: {live} s (target ≤ {LIVE_EACH_TARGET_S} s "
-        f"each: {_met(live <= LIVE_EACH_TARGET_S)}). Measured {times['date']} on {times['machine']}, lesson 04 "
-        f"with VGG16 weights: {times['vgg16_weights']} (`benchmarks/results/notebook_times.json`; full runs "
+        f"each: {_met(live <= LIVE_EACH_TARGET_S)}). Latest run {times['date']} on {times['machine']}; lesson 04 "
+        f"last timed with VGG16 weights: {times['vgg16_weights']} (`benchmarks/results/notebook_times.json`; full runs "
         f"of lessons 03 and 04 from `cnn_accuracy.json` and `narrow_vgg_accuracy.json`).\n"
     )
 
@@ -218,6 +218,75 @@ def gan_tricks() -> str:
     return _table(["variant", f"FID after {result['steps']:,} steps", "ms per step"], rows)
 
 
+def _generators_verdict(result: dict) -> str:
+    """One sentence on what each generator is better at, from ``generators.json``'s figures."""
+    gan, model = result["shipped"]["gan"], result["shipped"]["diffusion"]
+    ratio = gan["fid"] / model["fid"]
+    quality = f"{ratio:.1f}× lower than" if ratio >= 1 else f"{1 / ratio:.1f}× higher than"
+    budget = {
+        name: result["same_budget"][key]["fid"] for key, name in (("gan", "GAN"), ("diffusion", "diffusion model"))
+    }
+    early = min(budget, key=budget.get)
+    return (
+        f"The shipped diffusion model's FID is {quality} the GAN's, and it can be asked for a class; the GAN "
+        f"draws a sample {model['ms_per_sample'] / gan['ms_per_sample']:.0f}× faster. Trained from scratch for the "
+        f"same {result['same_budget_minutes']:g} min, the {early} reaches the lower FID "
+        f"({min(budget.values()):.2f} against {max(budget.values()):.2f})."
+    )
+
+
+def generators() -> str:
+    """Lesson 05's GAN against lesson 06's diffusion model, and lesson 06's targets (``generators.json``)."""
+    result = load("generators")
+    gan, model = result["shipped"]["gan"], result["shipped"]["diffusion"]
+    accuracy = model["class_accuracy"]
+    rows = [
+        ["FID (lower is better)", f"{gan['fid']:.2f}", f"{model['fid']:.2f}"],
+        ["smallest class share", f"{min(gan['class_shares']):.1%}", f"{min(model['class_shares']):.1%}"],
+        ["drawn as asked: all (lowest class)", "cannot be asked", f"{sum(accuracy) / 10:.1%} ({min(accuracy):.1%})"],
+        ["network evaluations per sample", gan["network_evaluations_per_sample"],
+         model["network_evaluations_per_sample"]],
+        ["ms per sample", f"{gan['ms_per_sample']:.2f}", f"{model['ms_per_sample']:.2f}"],
+        ["training", f"about {gan['train_minutes']} min", f"about {model['train_minutes']} min"],
+    ]  # fmt: skip
+    sampler = model["sampler"]
+    shipped = _table(
+        ["shipped model", "GAN", f"diffusion (DDIM {sampler['steps']} steps, guidance {sampler['guidance']:g})"], rows
+    )
+    budget = result["same_budget"]
+    same = _table(
+        [f"trained from scratch for {result['same_budget_minutes']:g} min", "steps", "FID"],
+        [
+            [name, f"{budget[key]['steps']:,}", f"{budget[key]['fid']:.2f}"]
+            for key, name in (("gan", "GAN"), ("diffusion", "diffusion"))
+        ],
+    )
+    curve = _table(
+        ["DDIM steps", f"FID ({result['curve_samples']:,} samples)", "ms per sample"],
+        [
+            [steps, f"{point['fid']:.2f}", f"{point['ms_per_sample']:.2f}"]
+            for steps, point in result["sampler_steps"].items()
+        ],
+    )
+    verdicts = _table(
+        ["lesson 06's target for the shipped diffusion model", "target", "measured", ""],
+        [
+            [
+                name,
+                f"≤ {t['at_most']:g}" if "at_most" in t else f"≥ {t['at_least']:g}",
+                f"{t['measured']:g}",
+                _met(t["met"]),
+            ]
+            for name, t in result["targets"].items()
+        ],
+    )
+    return (
+        f"{shipped}\n{_generators_verdict(result)}\n\n{same}\n{curve}\n{verdicts}\nFID of "
+        f"{result['samples']:,} samples against as many test images. Measured {result['date']} on "
+        f"{result['machine']} (`benchmarks/results/generators.json`).\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
     "lesson-times": lesson_times,
     "lesson03-accuracy": lesson03_accuracy,
@@ -226,6 +295,7 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "gan-quality": gan_quality,
     "conv-speed": conv_speed,
     "gan-tricks": gan_tricks,
+    "generators": generators,
 }
 
 

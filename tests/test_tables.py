@@ -82,3 +82,38 @@ def test_check_mode_names_the_command(monkeypatch, capsys, tmp_path):
         in capsys.readouterr().out
     )
     assert tables.main([]) == 0 and tables.main(["--check"]) == 0
+
+
+def generators_result(diffusion_fid: float) -> dict:
+    from benchmarks.generators import targets
+
+    shipped = {
+        "gan": {"fid": 64.0, "class_shares": [0.078] + [0.1024] * 9, "network_evaluations_per_sample": 1,
+                "ms_per_sample": 0.05, "train_minutes": 83},
+        "diffusion": {"fid": diffusion_fid, "class_accuracy": [0.65] + [0.95] * 9, "class_shares": [0.1] * 10,
+                      "network_evaluations_per_sample": 40, "ms_per_sample": 55.0, "train_minutes": 240,
+                      "sampler": {"steps": 20, "guidance": 2.0}},
+    }  # fmt: skip
+    return {
+        "date": "2026-01-01", "machine": "2 cores", "samples": 10_000, "same_budget_minutes": 10.0,
+        "same_budget": {"gan": {"steps": 9_000, "fid": 120.0}, "diffusion": {"steps": 1_700, "fid": 90.0}},
+        "shipped": shipped, "curve_samples": 2_000,
+        "sampler_steps": {"5": {"fid": 60.0, "ms_per_sample": 14.0}, "20": {"fid": 35.0, "ms_per_sample": 55.0}},
+        "targets": targets(shipped),
+    }  # fmt: skip
+
+
+def test_generators_table_compares_the_models_and_marks_each_target(results):
+    results("generators", generators_result(diffusion_fid=30.0))
+    text = tables.generators()
+    assert "| FID (lower is better) | 64.00 | 30.00 |" in text
+    assert "| drawn as asked: all (lowest class) | cannot be asked | 92.0% (65.0%) |" in text
+    assert "| diffusion | 1,700 | 90.00 |" in text and "| 5 | 60.00 | 14.00 |" in text
+    assert "| FID (half the GAN's) | ≤ 32 | 30 | met |" in text
+    assert "| lowest class's share drawn as asked | ≥ 0.7 | 0.65 | **missed** |" in text
+    assert "| seconds for 10,000 samples | ≤ 600 | 550 | met |" in text
+    assert "FID is 2.1× lower than the GAN's" in text and "GAN draws a sample 1100× faster" in text
+    assert "for the same 10 min, the diffusion model reaches the lower FID (90.00 against 120.00)" in text
+    results("generators", generators_result(diffusion_fid=32.5))
+    text = tables.generators()
+    assert "| FID (half the GAN's) | ≤ 32 | 32.5 | **missed** |" in text and "2.0× lower" in text
