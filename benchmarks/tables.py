@@ -164,7 +164,10 @@ def gan_quality() -> str:
     rows = [
         ["TensorFlow-tutorial DCGAN", f"{minutes} ({result['tutorial_dcgan']['steps']:,} steps)"],
         ["lesson 05's DCGAN", f"{minutes} ({result['lesson_dcgan']['steps']:,} steps)"],
-        ["shipped generator (`data/pretrained/`)", f"{record['steps']:,} steps, about {record['train_minutes']} min"],
+        [
+            "shipped generator (`data/pretrained/`)",
+            f"{record['steps']:,} steps, about {record['train_seconds'] / 60:.0f} min",
+        ],
     ]
     scores = [result["tutorial_dcgan"], result["lesson_dcgan"], result["shipped_generator"]]
     rows = [[*row, f"{s['fid']:.2f}", f"{s['smallest_class_share']:.1%}"] for row, s in zip(rows, scores)]

@@ -23,7 +23,7 @@ IMAGE_SHAPE = (28, 28, 1)
 TIMESTEPS = 1000
 NUM_CLASSES = 10
 NO_CLASS = NUM_CLASSES  # the label the network sees when it is not told a class
-MODEL_PATH = PRETRAINED_DIR / "fashion_diffusion.keras"
+MODEL_PATH = PRETRAINED_DIR / "fashion_diffusion.weights.h5"
 DEFAULT_STEPS, DEFAULT_GUIDANCE = 20, 2.0  # for a model without a record saying otherwise
 
 
@@ -346,7 +346,7 @@ def load_pretrained(path: str | Path = MODEL_PATH) -> keras.Model:
     from .files import read_record
 
     fix = "Restore it with: git checkout -- data/pretrained"
-    model = load_recorded_model(path, fix)
+    model = load_recorded_model(path, build_unet, fix)
     record = read_record(path, fix)
     sampler = record["sampler"]
     model.sampling_defaults = {"steps": int(sampler["steps"]), "guidance": float(sampler["guidance"])}

@@ -4,8 +4,8 @@
   half-written file;
 * checked files: size, then checksum, before anything reads them (:func:`verify_file`);
 * checked downloads: fetched into a staging folder, checked, then renamed into place (:func:`checked_download`);
-* recorded models: a ``.keras`` file with a JSON record of its size and SHA-256 (:func:`write_record`,
-  :func:`read_record`).
+* recorded models: a weights file with a JSON record of its size and SHA-256 (:func:`write_record`,
+  :func:`read_record`, :func:`record_path`).
 """
 
 from __future__ import annotations
@@ -114,19 +114,29 @@ def checked_download(fetch: Callable[[Path], Path], target: Path, check: Callabl
     return target
 
 
+WEIGHTS_SUFFIX = ".weights.h5"  # the suffix Keras requires of a weights-only file
+
+
+def record_path(path: str | os.PathLike) -> Path:
+    """The JSON record beside a saved model: ``a/model.weights.h5`` -> ``a/model.json`` (``x.keras`` -> ``x.json``)."""
+    path = Path(path)
+    stem = path.name[: -len(WEIGHTS_SUFFIX)] if path.name.endswith(WEIGHTS_SUFFIX) else path.stem
+    return path.with_name(stem + ".json")
+
+
 def write_record(path: Path, blob: bytes, record: dict) -> dict:
-    """Write ``blob`` (a saved model) to ``path`` and its JSON record beside it, both atomically.
+    """Write ``blob`` (a saved model) to ``path`` and its JSON record (:func:`record_path`), both atomically.
 
     The record is ``record`` plus the file's name, size and SHA-256; returns it.
     """
     atomic_write(path, blob)
     full = {**record, "file": path.name, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
-    atomic_write(path.with_suffix(".json"), json.dumps(full, indent=2) + "\n")
+    atomic_write(record_path(path), json.dumps(full, indent=2) + "\n")
     return full
 
 
 def read_record(path: str | os.PathLike, fix: str) -> dict:
-    """The JSON record beside ``path``, after checking the file against it (:func:`verify_file`).
+    """The JSON record of ``path`` (:func:`record_path`), after checking the file against it (:func:`verify_file`).
 
     Raises:
         FileNotFoundError: the file or its record is missing.
@@ -134,14 +144,12 @@ def read_record(path: str | os.PathLike, fix: str) -> dict:
         CorruptFileError: the file is not the one the record describes.
     """
     path = Path(path)
-    record_path = path.with_suffix(".json")
-    if not record_path.is_file():
-        raise FileNotFoundError(f"{record_path}: the record of {path.name} is missing. {fix}")
-    record = json.loads(record_path.read_text())
+    json_path = record_path(path)
+    if not json_path.is_file():
+        raise FileNotFoundError(f"{json_path}: the record of {path.name} is missing. {fix}")
+    record = json.loads(json_path.read_text())
     missing = [key for key in ("bytes", "sha256") if key not in record]
     if missing:
-        raise ValueError(
-            f"{record_path}: the record lacks {', '.join(missing)}, so {path.name} cannot be checked. {fix}"
-        )
+        raise ValueError(f"{json_path}: the record lacks {', '.join(missing)}, so {path.name} cannot be checked. {fix}")
     verify_file(path, record["bytes"], record["sha256"], fix)
     return record

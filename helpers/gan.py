@@ -17,7 +17,7 @@ from .models import PRETRAINED_DIR, load_recorded_model
 
 layers = keras.layers
 IMAGE_SHAPE = (28, 28, 1)
-GENERATOR_PATH = PRETRAINED_DIR / "fashion_generator.keras"
+GENERATOR_PATH = PRETRAINED_DIR / "fashion_generator.weights.h5"
 
 
 def build_generator(latent_dim: int = 64, width: int = 128) -> keras.Model:
@@ -193,7 +193,7 @@ def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
     are in the JSON record beside the file, whose size and SHA-256 are checked before Keras reads it.
     """
     fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train generator'."
-    return load_recorded_model(path, fix)
+    return load_recorded_model(path, build_generator, fix)
 
 
 def to_pixels(images: np.ndarray) -> np.ndarray:

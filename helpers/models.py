@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from .files import read_record
 layers = keras.layers
 
 PRETRAINED_DIR = DATA_DIR / "pretrained"
-CLASSIFIER_PATH = PRETRAINED_DIR / "fashion_classifier.keras"
+CLASSIFIER_PATH = PRETRAINED_DIR / "fashion_classifier.weights.h5"
 
 # Every convolution in the course's CNNs: 3x3, size-preserving, ReLU.
 DefaultConv2D = partial(layers.Conv2D, kernel_size=3, padding="same", activation="relu")
@@ -100,6 +100,11 @@ def receptive_fields(model: keras.Model) -> list[tuple[str, int, int]]:
     return rows
 
 
+def build_classifier(**config) -> keras.Sequential:
+    """The shipped classifier's architecture: :func:`build_cnn` with ``config`` (its record's), named for it."""
+    return build_cnn(**config, name="fashion_classifier")
+
+
 def load_pretrained_classifier(path: str | Path = CLASSIFIER_PATH) -> keras.Model:
     """The Fashion-MNIST classifier trained by this repository (``python -m helpers.train classifier``).
 
@@ -110,16 +115,33 @@ def load_pretrained_classifier(path: str | Path = CLASSIFIER_PATH) -> keras.Mode
     The file's size and SHA-256 are checked against that record before Keras reads it.
     """
     fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train classifier'."
-    return load_recorded_model(path, fix)
+    return load_recorded_model(path, build_classifier, fix)
 
 
-def load_recorded_model(path: str | Path, fix: str) -> keras.Model:
-    """Load a shipped ``.keras`` file after checking its size and SHA-256 against the JSON record beside it.
+def load_recorded_model(path: str | Path, build: Callable[..., keras.Model], fix: str) -> keras.Model:
+    """A shipped model: ``build(**config)`` with the ``config`` of its JSON record, then its weights file.
 
-    ``fix`` says how to restore the file; it ends every error message.
+    The file holds weights only (``.weights.h5``), so any Keras the course supports reads it: a whole
+    ``.keras`` file also stores each layer's constructor arguments, and a Keras older than the one that
+    saved it refuses arguments it does not know. The file's size and SHA-256 are checked against the
+    record first. ``fix`` says how to restore the file; it ends every error message.
+
+    Raises:
+        FileNotFoundError, CorruptFileError: see :func:`helpers.files.read_record`.
+        ValueError: the record has no ``config``, or the weights do not fit the architecture it builds.
     """
-    read_record(path, fix)
-    return keras.models.load_model(path, compile=False)
+    record = read_record(path, fix)
+    if not isinstance(record.get("config"), dict):
+        raise ValueError(f"{path}: its record has no 'config' (the architecture's arguments). {fix}")
+    model = build(**record["config"])
+    try:
+        model.load_weights(path)
+    except ValueError as err:
+        first_line = str(err).splitlines()[0]
+        raise ValueError(
+            f"{path}: its weights do not fit {build.__name__}(**{record['config']}) ({first_line}). {fix}"
+        ) from err
+    return model
 
 
 # VGG configuration D of Simonyan & Zisserman (2014): channels of each 3x3 convolution, "M" for 2x2 max pooling.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,12 @@ from .profiles import profile
 # The Python versions TensorFlow and every pinned package publish wheels for; pyproject.toml's
 # requires-python says the same (tests/test_readiness.py checks it).
 OLDEST_PYTHON, NEWEST_PYTHON = (3, 10), (3, 13)
+
+# The oldest releases the course supports: pyproject.toml's lower bounds (tests/test_readiness.py checks
+# that they agree), which tools/floor_check.sh installs exactly and tests. They include Colab's runtime as
+# last announced (TensorFlow 2.19.0 with Keras 3.10.0 and NumPy 2.0.2), so Colab keeps its own versions.
+FLOOR = {"tensorflow": "2.19", "keras": "3.10", "numpy": "2.0"}
+FLOOR_UPGRADE = "pip install --upgrade " + " ".join(f'"{name}>={version}"' for name, version in FLOOR.items())
 
 
 @dataclass(frozen=True)
@@ -45,15 +52,36 @@ def _python() -> Check:
     return Check(f"Python {oldest}-{newest}", not advice, ".".join(map(str, sys.version_info[:3])), advice)
 
 
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"2.19.0rc1"`` -> ``(2, 19, 0)``: the leading numbers of a version, for comparing with :data:`FLOOR`."""
+    numbers = []
+    for part in version.split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(digits) < len(part):  # "0rc1": nothing after it counts
+            break
+    return tuple(numbers)
+
+
+def below_floor(versions: dict[str, str]) -> list[str]:
+    """The packages of ``versions`` (name -> installed version) that are older than :data:`FLOOR`."""
+    return [name for name, floor in FLOOR.items() if version_tuple(versions[name]) < version_tuple(floor)]
+
+
 def _tensorflow() -> Check:
-    name = "TensorFlow >= 2.16, Keras 3"
+    name = "TensorFlow, Keras, NumPy"
+    floor = ", ".join(f"{package} >= {version}" for package, version in FLOOR.items())
     try:
-        from .environment import keras, tf
+        from .environment import keras, np, tf
     except ImportError as err:
         return Check(name, False, f"not importable ({err})", python_advice() or "Run: pip install -r requirements.txt.")
-    ok = tuple(int(p) for p in tf.__version__.split(".")[:2]) >= (2, 16) and keras.__version__.startswith("3.")
-    advice = "" if ok else "Run: pip install -r requirements.txt (TensorFlow >= 2.16 with Keras 3)."
-    return Check(name, ok, f"TF {tf.__version__}, Keras {keras.__version__}", advice)
+    versions = {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+    old = below_floor(versions)
+    found = f"TF {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}"
+    advice = f"{', '.join(old)} older than the course needs ({floor}). Run: {FLOOR_UPGRADE}" if old else ""
+    return Check(name, not old, found, advice)
 
 
 def _fashion_mnist() -> Check:

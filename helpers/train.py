@@ -1,12 +1,13 @@
 """Train the models this repository ships, reproducibly, each with its JSON record.
 
-    python -m helpers.train classifier   # data/pretrained/fashion_classifier.keras (lesson 03 on)
-    python -m helpers.train generator    # data/pretrained/fashion_generator.keras (lesson 05)
-    python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.keras (lesson 06)
+    python -m helpers.train classifier   # data/pretrained/fashion_classifier.weights.h5 (lesson 03 on)
+    python -m helpers.train generator    # data/pretrained/fashion_generator.weights.h5 (lesson 05)
+    python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.weights.h5 (lesson 06)
 
+Each command's defaults are the shipped model's settings, so the command alone remakes it.
 ``data/README.md`` says how each shipped file was made and how long it took. The generator's and
 the diffusion model's training is resumable: with ``--checkpoint FILE`` an interrupted run continues
-where it stopped.
+where it stopped, and a progress file beside the checkpoint adds up the training time of every run.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from . import data, models
-from .environment import keras, seed_everything, tf
-from .files import write_record
+from .environment import device_name, keras, seed_everything, tf
+from .files import WEIGHTS_SUFFIX, atomic_write, write_record
 
 CLASSIFIER_PATH = models.CLASSIFIER_PATH
 # Two 3x3 convolutions per block see 5x5 regions with fewer weights than one 5x5 (lesson 04).
@@ -102,7 +103,7 @@ def train_classifier(
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = fashion_splits(n_train, n_val, seed=seed)
     if limit is not None:
         x_test, y_test = data.stratified_subset(x_test, y_test, n=max(10, limit // 5), seed=seed)
-    model = models.build_cnn(**CLASSIFIER_CONFIG, name="fashion_classifier")
+    model = models.build_classifier(**CLASSIFIER_CONFIG)
     compile_classifier(model, cosine_schedule(2e-3, epochs, len(y_train), batch_size))
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_data=(x_val, y_val), verbose=verbose)
@@ -117,32 +118,58 @@ def train_classifier(
     return model, record
 
 
-def save_model(model: keras.Model, path: Path, config: dict, record: dict, build=models.build_cnn) -> dict:
-    """Save weights only (no optimizer state) atomically, with a JSON record holding the file's sha256.
+def save_model(model: keras.Model, path: Path, config: dict, record: dict, build=models.build_classifier) -> dict:
+    """Save the weights (no optimizer state) atomically to ``path``, with a JSON record holding ``config``
+    and the file's SHA-256: :func:`helpers.models.load_recorded_model` reads the pair back.
 
-    The weights go into a fresh ``build(**config)``, so the file holds a clean, uncompiled model.
+    The weights go through a fresh ``build(**config)`` first, so a model that the record's ``config``
+    does not describe fails here, not when a learner loads it.
     """
+    if not Path(path).name.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"path: expected a file name ending in {WEIGHTS_SUFFIX}, got {Path(path).name!r}")
     fresh = build(**config)
     fresh.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory(dir=path.parent) as staging:
-        tmp = Path(staging) / path.name  # Keras insists on the .keras suffix
-        fresh.save(tmp)
+        tmp = Path(staging) / f"model{WEIGHTS_SUFFIX}"  # Keras insists on the suffix
+        fresh.save_weights(tmp)
         blob = tmp.read_bytes()
-    return write_record(
-        path,
-        blob,
-        {
-            **record,
-            "config": config,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "date": datetime.date.today().isoformat(),
-        },
-    )
+    made = {"tensorflow": tf.__version__, "keras": keras.__version__, "date": datetime.date.today().isoformat()}
+    # A record that already says which versions trained it, and when, keeps that (a re-save changes neither).
+    return write_record(path, blob, {**record, "config": config, **{k: record.get(k, v) for k, v in made.items()}})
 
 
-def train_generator(args: argparse.Namespace) -> dict:
-    """Train lesson 05's generator as ``args`` say (see :func:`main`), save it with its record, return the record."""
+class Progress:
+    """What a resumable run and the runs it resumed have done: training seconds, devices, FID by step.
+
+    Kept in ``CHECKPOINT.progress.json`` beside the checkpoint and read back only with it, so that a
+    model trained in several runs has a record of all of them. Without a checkpoint it lives in memory.
+    """
+
+    def __init__(self, checkpoint: Path | None) -> None:
+        self.path = checkpoint.with_suffix(".progress.json") if checkpoint else None
+        saved = {}
+        if checkpoint and checkpoint.exists() and self.path.exists():
+            saved = json.loads(self.path.read_text())
+        self.seconds: float = saved.get("seconds", 0.0)
+        self.fid: dict[str, float] = saved.get("fid", {})
+        self.devices: list[str] = sorted({*saved.get("devices", []), f"{device_name()}, {os.cpu_count()} CPU cores"})
+
+    def save(self) -> None:
+        if self.path:
+            saved = {"seconds": self.seconds, "devices": self.devices, "fid": self.fid}
+            atomic_write(self.path, json.dumps(saved, indent=1).encode())
+
+    def record(self) -> dict:
+        """The record's fields that add up every run: ``train_seconds``, ``trained_on``, ``fid_during_training``."""
+        return {"train_seconds": round(self.seconds, 1), "trained_on": self.devices, "fid_during_training": self.fid}
+
+
+def train_generator(args: argparse.Namespace) -> dict | None:
+    """Train lesson 05's generator as ``args`` say (see :func:`main`), save it with its record, return the record.
+
+    Resumable like :func:`train_diffusion`: the checkpoint and the progress file are written at every
+    FID report. Returns ``None`` when interrupted before the end.
+    """
     from . import gan, metrics
     from .environment import setup
     from .gan_training import GanTraining
@@ -164,6 +191,7 @@ def train_generator(args: argparse.Namespace) -> dict:
     if args.checkpoint and args.checkpoint.exists():
         training.restore(args.checkpoint)
         print(f"resumed from {args.checkpoint} at step {training.step}")
+    progress = Progress(args.checkpoint)
     real_features = metrics.classifier_features(x_test[: args.fid_samples, ..., None])
 
     def fid(generator: keras.Model) -> float:
@@ -172,11 +200,16 @@ def train_generator(args: argparse.Namespace) -> dict:
     codes = np.random.default_rng(1).standard_normal((64, args.latent_dim))
     report_every = max(1, args.steps // 20)
     monitor = GanMonitor(report_every, codes, fid=fid, notebook=False)
-    real, start = gan.from_pixels(x_train[..., None]), time.perf_counter()
+    real = gan.from_pixels(x_train[..., None])
     while training.step < args.steps:
-        chunk = min(report_every - training.step % report_every, args.steps - training.step)
-        training.train(real, steps=chunk, monitor=monitor, checkpoint=args.checkpoint)
-    seconds = time.perf_counter() - start
+        end = min((training.step // report_every + 1) * report_every, args.steps)
+        start = time.perf_counter()
+        training.train(real, steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
+        progress.seconds += time.perf_counter() - start
+        progress.fid[str(training.step)] = monitor.history["fid"][-1]
+        progress.save()
+        if training.step < end:
+            return None  # interrupted: the checkpoint holds the state, run the same command again
     scores = {"generator": fid(training.generator), "ema_generator": fid(training.sampler)}
     best = min(scores, key=scores.get)
     shipped = training.generator if best == "generator" else training.sampler
@@ -185,14 +218,11 @@ def train_generator(args: argparse.Namespace) -> dict:
     )
     record = {
         "steps": training.step,
-        "train_seconds_this_run": round(seconds, 1),
-        "training": {
-            k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", "width", "latent_dim")
-        },
+        **progress.record(),
+        "training": {k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", *config)},
         "fid_against": f"{len(real_features)} test images, as many samples",
         "fid": scores,
         "shipped": best,
-        "fid_during_training": dict(zip(monitor.history["step"], monitor.history["fid"])),
         "class_shares": [round(float(s), 4) for s in shares],
         "mean_confidence": round(confidence, 4),
     }
@@ -209,8 +239,8 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
     """
     from . import diffusion
     from .diffusion_training import DiffusionTraining
-    from .environment import device_name, setup
-    from .files import atomic_copy, atomic_write
+    from .environment import setup
+    from .files import atomic_copy
     from .gan import from_pixels
     from .live import DiffusionMonitor
     from .metrics import classifier_features
@@ -227,15 +257,11 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
         learning_rate_decay=_decay(args),
         seed=args.seed,
     )
-    progress_path = args.checkpoint.with_suffix(".progress.json") if args.checkpoint else None
     backup = args.checkpoint.with_suffix(".finite.npz") if args.checkpoint else None
-    progress = {"seconds": 0.0, "devices": [], "fid": {}}
     if args.checkpoint and args.checkpoint.exists():
         training.restore(args.checkpoint)
-        if progress_path.exists():
-            progress = json.loads(progress_path.read_text())
         print(f"resumed from {args.checkpoint} at step {training.step}")
-    progress["devices"] = sorted({*progress["devices"], f"{device_name()}, {os.cpu_count()} CPU cores"})
+    progress = Progress(args.checkpoint)
     real_features = classifier_features(x_test[: args.fid_samples, ..., None])
     sampler = {"steps": args.sample_steps, "guidance": args.guidance}
 
@@ -248,17 +274,17 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
         end = min(args.steps, (training.step // args.save_every + 1) * args.save_every)
         start = time.perf_counter()
         training.train((images, labels), steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
-        progress["seconds"] += time.perf_counter() - start
+        progress.seconds += time.perf_counter() - start
         if training.step % args.report_every == 0 or training.step == args.steps:
             fid = round(score(training.sampler, args.report_fid_samples)["fid"], 2)
-            progress["fid"][str(training.step)] = fid
+            progress.fid[str(training.step)] = fid
             print(f"step {training.step}: FID {fid} with {args.report_fid_samples} samples", flush=True)
         if not np.isfinite(monitor.history["loss"][-1]):
             raise FloatingPointError(f"loss {monitor.history['loss'][-1]} at step {training.step}: the last finite "
                                      f"state is in {backup}; lower --learning-rate and train from it")  # fmt: skip
         if args.checkpoint:
             atomic_copy(args.checkpoint, backup)  # a state known to be finite, should a later step blow up
-            atomic_write(progress_path, json.dumps(progress, indent=1).encode())
+        progress.save()
         if training.step < end:
             return None  # interrupted: the checkpoint holds the state, run the same command again
     finalists = {"unet": training.model, "ema": training.sampler}
@@ -266,8 +292,7 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
     best = min(scores, key=lambda name: scores[name]["fid"])
     record = {
         "steps": training.step,
-        "train_seconds": round(progress["seconds"], 1),
-        "trained_on": progress["devices"],
+        **progress.record(),
         "training": {k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", *config)},
         "sampler": {**sampler, "method": "DDIM, eta 0, classifier-free guidance"},
         "fid_against": f"{len(real_features)} test images, as many samples, an equal share of each class",
@@ -277,13 +302,13 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
         "class_shares": [round(a, 4) for a in scores[best]["class_shares"]],
         "spread": round(scores[best]["spread"], 4),
         "ms_per_sample": round(scores[best]["ms_per_sample"], 2),
-        "fid_during_training": progress["fid"],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     return save_model(finalists[best], args.out, config, record, build=diffusion.build_unet)
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; each model's defaults are its shipped settings (``tests/test_train.py`` checks them)."""
     from .gan import GENERATOR_PATH
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -292,15 +317,15 @@ def main(argv: list[str] | None = None) -> None:
     classifier.add_argument("--epochs", type=int, default=15)
     classifier.add_argument("--out", type=Path, default=CLASSIFIER_PATH)
     generator = commands.add_parser("generator", help="lesson 05's pretrained GAN generator (resumable)")
-    generator.add_argument("--steps", type=int, default=40_000, help="total steps, counting resumed ones")
-    generator.add_argument("--width", type=int, default=128, help="generator width (channels of its 7x7 map)")
+    generator.add_argument("--steps", type=int, default=47_200, help="total steps, counting resumed ones")
+    generator.add_argument("--width", type=int, default=256, help="generator width (channels of its 7x7 map)")
     generator.add_argument("--d-width", type=int, default=64, help="discriminator width")
     generator.add_argument("--latent-dim", type=int, default=64)
     generator.add_argument("--batch-size", type=int, default=64)
     generator.add_argument("--learning-rate", type=float, default=2e-4)
     generator.add_argument("--ema-decay", type=float, default=0.999)
     generator.add_argument(
-        "--decay-steps", type=int, default=0, help="lower the learning rate to 0 over the last N steps"
+        "--decay-steps", type=int, default=12_000, help="lower the learning rate to 0 over the last N steps"
     )
     generator.add_argument("--real-label", type=float, default=1.0)
     generator.add_argument("--seed", type=int, default=0)
@@ -308,14 +333,12 @@ def main(argv: list[str] | None = None) -> None:
     generator.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
     generator.add_argument("--out", type=Path, default=GENERATOR_PATH)
     _add_diffusion_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.model == "diffusion":
-        _check_steps(parser, args)
-        if args.report_every % args.save_every:
-            parser.error(f"--report-every: expected a multiple of --save-every ({args.save_every})")
-        record = train_diffusion(args)
-        print(json.dumps(record, indent=2) if record else "stopped early: run the same command to resume")
-        return
     if args.model == "classifier":
         if args.epochs < 1:
             parser.error(f"--epochs: expected >= 1, got {args.epochs}")
@@ -324,7 +347,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(save_model(model, args.out, CLASSIFIER_CONFIG, record), indent=2))
         return
     _check_steps(parser, args)
-    print(json.dumps(train_generator(args), indent=2))
+    if args.model == "diffusion" and args.report_every % args.save_every:
+        parser.error(f"--report-every: expected a multiple of --save-every ({args.save_every})")
+    record = train_diffusion(args) if args.model == "diffusion" else train_generator(args)
+    print(json.dumps(record, indent=2) if record else "stopped early: run the same command to resume")
 
 
 def _decay(args: argparse.Namespace) -> tuple[int, int] | None:

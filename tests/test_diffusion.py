@@ -197,11 +197,11 @@ def test_the_shipped_model_samples_with_the_defaults_its_record_names():
 
 
 def test_a_damaged_shipped_model_is_refused_with_how_to_restore_it(tmp_path):
-    from helpers.files import CorruptFileError
+    from helpers.files import CorruptFileError, record_path
 
-    for suffix in (".keras", ".json"):
-        (tmp_path / f"model{suffix}").write_bytes(diffusion.MODEL_PATH.with_suffix(suffix).read_bytes())
-    damaged = tmp_path / "model.keras"
+    damaged = tmp_path / "model.weights.h5"
+    damaged.write_bytes(diffusion.MODEL_PATH.read_bytes())
+    record_path(damaged).write_bytes(record_path(diffusion.MODEL_PATH).read_bytes())
     blob = bytearray(damaged.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     damaged.write_bytes(bytes(blob))

@@ -5,11 +5,12 @@ import re
 
 import pytest
 
+from helpers.files import record_path
 from tests.notebook_utils import NOTEBOOKS, ROOT, read
 
 README = (ROOT / "README.md").read_text()
 DATA_README = (ROOT / "data" / "README.md").read_text()
-PRETRAINED = sorted((ROOT / "data" / "pretrained").glob("*.keras"))
+PRETRAINED = sorted((ROOT / "data" / "pretrained").glob("*.weights.h5"))
 LESSONS = {path.name[:2]: path for path in NOTEBOOKS}
 
 
@@ -48,7 +49,7 @@ def test_presenter_guide_has_a_row_per_lesson():
 def test_each_shipped_model_has_one_section_with_its_records_figures(model):
     headings = re.findall(rf"^### `{re.escape(model.name)}` \(([\d.]+) MB\)$", DATA_README, re.MULTILINE)
     assert len(headings) == 1, f"data/README.md needs exactly one '### `{model.name}` (N MB)' section"
-    record = json.loads(model.with_suffix(".json").read_text())
+    record = json.loads(record_path(model).read_text())
     assert float(headings[0]) == round(record["bytes"] / 1e6, 1), "the heading's size is not the file's"
     text = section(DATA_README, f"### `{model.name}`")
     if "test_accuracy" in record:
@@ -57,7 +58,35 @@ def test_each_shipped_model_has_one_section_with_its_records_figures(model):
         assert f"FID {record['fid'][record['shipped']]}" in text
     stated = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) parameters", text)]
     assert stated, "state the number of parameters"
-    import helpers.diffusion  # noqa: F401  (registers the U-Net's custom layer for loading)
-    from helpers.models import load_recorded_model
+    from tests.test_shipped_models import shipped_outputs
 
-    assert stated == [load_recorded_model(model, fix="").count_params()]
+    load, _ = shipped_outputs.loaders()[model.name.removesuffix(".weights.h5")]
+    assert stated == [load().count_params()]
+
+
+def version_rows() -> dict[str, list[str]]:
+    rows = section(README, "### Versions the course is tested on").splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in rows if line.startswith("| ")]
+    return {row[0].split(" (")[0]: row[1:7] for row in cells[1:]}
+
+
+def test_the_readmes_floor_is_pyprojects_lower_bounds():
+    from helpers.readiness import OLDEST_PYTHON
+
+    bounds = dict(re.findall(r'^ +"([\w-]+)>=([\d.]+)",$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE))
+    expected = [".".join(map(str, OLDEST_PYTHON))] + [bounds[n] for n in ("tensorflow", "keras", "numpy",
+                                                                          "matplotlib", "pillow")]  # fmt: skip
+    assert version_rows()["floor"] == expected
+
+
+def test_the_readmes_pins_are_requirements_txts():
+    from helpers.readiness import NEWEST_PYTHON, OLDEST_PYTHON
+    from tests.test_packaging import pins_in_requirements
+
+    newest, oldest = pins_in_requirements("requirements.txt", "3.13"), pins_in_requirements("requirements.txt", "3.10")
+    keras = newest["keras"] if newest["keras"] == oldest["keras"] else f"{newest['keras']}; {oldest['keras']} on 3.10"
+    names = ("tensorflow", "numpy", "matplotlib", "pillow")
+    assert all(newest[name] == oldest[name] for name in names), "update the README's pinned row"
+    pythons = " to ".join(".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
+    expected = [pythons, newest["tensorflow"], keras, newest["numpy"], newest["matplotlib"], newest["pillow"]]
+    assert version_rows()["pinned"] == expected

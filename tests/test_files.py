@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from helpers import files
@@ -70,3 +72,10 @@ def test_a_record_describes_its_file_and_refuses_another(tmp_path):
     path.with_suffix(".json").unlink()
     with pytest.raises(FileNotFoundError, match="the record of model.keras is missing. retrain"):
         files.read_record(path, fix="retrain")
+
+
+def test_a_weights_file_and_its_record_share_a_stem(tmp_path):
+    assert files.record_path(tmp_path / "model.weights.h5") == tmp_path / "model.json"
+    assert files.record_path(tmp_path / "model.keras") == tmp_path / "model.json"
+    record = files.write_record(tmp_path / "model.weights.h5", b"w", {})
+    assert json.loads((tmp_path / "model.json").read_text()) == record and record["file"] == "model.weights.h5"

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import models, weights
+from helpers import files, models, weights
 from helpers.environment import keras, tf
 from tests.test_weights import write_keras2_weights_file
 
@@ -181,11 +181,37 @@ def test_build_vgg_dropout_follows_each_hidden_dense_layer():
 
 
 def test_a_record_without_its_checksum_is_named(tmp_path):
-    model_path = tmp_path / "m.keras"
+    model_path = tmp_path / "m.weights.h5"
     model_path.write_bytes(b"x")
-    model_path.with_suffix(".json").write_text('{"bytes": 1}')
-    with pytest.raises(ValueError, match=r"m\.json: the record lacks sha256, so m\.keras cannot be checked\. Restore"):
-        models.load_recorded_model(model_path, fix="Restore it.")
+    (tmp_path / "m.json").write_text('{"bytes": 1}')
+    with pytest.raises(ValueError, match=r"m\.json: the record lacks sha256, so m\.weights\.h5 cannot"):
+        models.load_recorded_model(model_path, models.build_cnn, fix="Restore it.")
+
+
+def _recorded_cnn(tmp_path, config: dict):
+    """A small CNN's weights file and its record with ``config`` (which may not be the model's)."""
+    model = models.build_cnn(filters=(2,), dense_units=3)
+    path = tmp_path / "cnn.weights.h5"
+    model.save_weights(path)
+    files.write_record(path, path.read_bytes(), {"config": config})
+    return model, path
+
+
+def test_a_recorded_model_is_rebuilt_from_its_config_and_predicts_the_same(tmp_path):
+    model, path = _recorded_cnn(tmp_path, {"filters": [2], "dense_units": 3})
+    loaded = models.load_recorded_model(path, models.build_cnn, fix="Restore it.")
+    images = np.random.default_rng(0).uniform(0, 255, (2, 28, 28, 1)).astype("float32")
+    np.testing.assert_array_equal(loaded(images), model(images))
+
+
+def test_weights_that_do_not_fit_the_records_architecture_are_named(tmp_path):
+    _, path = _recorded_cnn(tmp_path, {"filters": [2], "dense_units": 4})
+    with pytest.raises(ValueError, match=r"cnn\.weights\.h5: its weights do not fit build_cnn\(\*\*\{'filters': \[2\], "
+                       r"'dense_units': 4\}\) \(.*\)\. Restore it\.$"):  # fmt: skip
+        models.load_recorded_model(path, models.build_cnn, fix="Restore it.")
+    files.write_record(path, path.read_bytes(), {})
+    with pytest.raises(ValueError, match=r"its record has no 'config'"):
+        models.load_recorded_model(path, models.build_cnn, fix="Restore it.")
 
 
 def test_a_rescaling_vgg_takes_raw_pixels_like_the_cnn():

@@ -15,7 +15,7 @@ def test_the_report_marks_each_check_and_advises_only_on_failures():
 
 def test_this_machine_is_ready():
     checks = readiness.run_checks()
-    assert [check.name.split()[0] for check in checks][:2] == ["Python", "TensorFlow"]
+    assert [check.name.split()[0] for check in checks][:2] == ["Python", "TensorFlow,"]
     assert all(check.ok for check in checks), readiness.report(checks)
 
 
@@ -78,12 +78,40 @@ def test_missing_photos_say_how_to_restore_them(monkeypatch):
     assert not check.ok and check.found.startswith("1 in ") and "git checkout -- data/images" in check.advice
 
 
-@pytest.mark.parametrize("tf_version, keras_version", [("2.15.1", "3.15.1"), ("2.21.0", "2.15.0")])
-def test_an_old_tensorflow_or_keras_2_is_a_failed_check(monkeypatch, tf_version, keras_version):
-    from helpers.environment import keras, tf
+@pytest.mark.parametrize(
+    "tf_version, keras_version, numpy_version, old",
+    [("2.18.1", "3.15.1", "2.2.6", "tensorflow"), ("2.21.0", "2.15.0", "2.2.6", "keras"),
+     ("2.21.0", "3.9.2", "1.26.4", "keras, numpy")],
+)  # fmt: skip
+def test_below_the_floor_the_check_names_the_floor_and_the_command(monkeypatch, tf_version, keras_version,
+                                                                     numpy_version, old):  # fmt: skip
+    from helpers.environment import keras, np, tf
 
     monkeypatch.setattr(tf, "__version__", tf_version)
     monkeypatch.setattr(keras, "__version__", keras_version)
+    monkeypatch.setattr(np, "__version__", numpy_version)
     check = readiness._tensorflow()
-    assert not check.ok and check.found == f"TF {tf_version}, Keras {keras_version}"
-    assert "pip install -r requirements.txt" in check.advice
+    assert not check.ok and check.found == f"TF {tf_version}, Keras {keras_version}, NumPy {numpy_version}"
+    floor = "tensorflow >= 2.19, keras >= 3.10, numpy >= 2.0"
+    command = 'pip install --upgrade "tensorflow>=2.19" "keras>=3.10" "numpy>=2.0"'
+    assert check.advice == f"{old} older than the course needs ({floor}). Run: {command}"
+
+
+@pytest.mark.parametrize(
+    "versions", [("2.19.0", "3.10.0", "2.0.0"), ("2.20.0rc1", "3.10.1", "2.0.2"), ("2.21.0", "3.15.1", "10.0")]
+)
+def test_the_floor_itself_and_anything_newer_passes(versions):
+    assert readiness.below_floor(dict(zip(("tensorflow", "keras", "numpy"), versions))) == []
+
+
+def test_versions_compare_by_their_leading_numbers():
+    assert readiness.version_tuple("2.19.0rc1") == (2, 19, 0) and readiness.version_tuple("3.10.0.dev5") == (3, 10, 0)
+    assert readiness.version_tuple("2.9.0") < readiness.version_tuple("2.19")
+
+
+def test_the_floor_is_pyprojects_lower_bounds():
+    import re
+
+    text = (ROOT / "pyproject.toml").read_text()
+    bounds = dict(re.findall(r'^    "(tensorflow|keras|numpy)>=([\d.]+)",$', text, re.MULTILINE))
+    assert bounds == readiness.FLOOR, "pyproject.toml's lower bounds and helpers.readiness.FLOOR must agree"

@@ -32,19 +32,24 @@ def test_split_validation_rejects_impossible_sizes(n_val):
 def tiny_trained(tmp_path_factory):
     need_fashion_mnist()
     model, record = train.train_classifier(epochs=1, verbose=0, limit=300)
-    path = tmp_path_factory.mktemp("pretrained") / "classifier.keras"
+    path = tmp_path_factory.mktemp("pretrained") / "classifier.weights.h5"
     meta = train.save_model(model, path, train.CLASSIFIER_CONFIG, record)
     return model, path, meta
+
+
+def shipped_record(path) -> dict:
+    return files.read_record(path, fix="")
 
 
 def test_training_records_what_it_did(tiny_trained):
     _, path, meta = tiny_trained
     assert meta["epochs"] == 1 and meta["train_seconds"] > 0
+    assert set(meta) == set(shipped_record(models.CLASSIFIER_PATH)), "the shipped record is one this command writes"
     _, (x_test, y_test) = data.load_fashion_mnist()
     x_test, y_test = data.stratified_subset(x_test, y_test, n=60, seed=0)  # the test images train_classifier used
     predicted = models.load_pretrained_classifier(path).predict(x_test[..., None], verbose=0).argmax(axis=1)
     assert meta["test_accuracy"] == round(float((predicted == y_test).mean()), 4), "the record's accuracy is measured"
-    assert json.loads(path.with_suffix(".json").read_text()) == meta
+    assert json.loads(files.record_path(path).read_text()) == meta
     assert meta["sha256"] == files.file_digest(path) and meta["bytes"] == path.stat().st_size
 
 
@@ -60,24 +65,29 @@ def test_a_corrupt_classifier_is_refused_before_loading(tiny_trained, tmp_path):
     _, path, _ = tiny_trained
     broken = tmp_path / path.name
     broken.write_bytes(path.read_bytes()[:-10])
-    broken.with_suffix(".json").write_text(path.with_suffix(".json").read_text())
+    files.record_path(broken).write_text(files.record_path(path).read_text())
     with pytest.raises(files.CorruptFileError, match="truncated .*python -m helpers.train classifier"):
         models.load_pretrained_classifier(broken)
-    broken.with_suffix(".json").unlink()
-    with pytest.raises(FileNotFoundError, match="record of classifier.keras is missing"):
+    files.record_path(broken).unlink()
+    with pytest.raises(FileNotFoundError, match="record of classifier.weights.h5 is missing"):
         models.load_pretrained_classifier(broken)
 
 
 def test_generator_command_trains_resumes_and_ships_a_verified_generator(tmp_path, capsys):
-    out, state = tmp_path / "generator.keras", tmp_path / "state.npz"
+    out, state = tmp_path / "generator.weights.h5", tmp_path / "state.npz"
     tiny = ["--width", "4", "--d-width", "2", "--latent-dim", "3", "--fid-samples", "50", "--checkpoint", str(state)]
-    train.main(["generator", "--steps", "2", "--out", str(out), *tiny])
-    train.main(["generator", "--steps", "4", "--out", str(out), *tiny])
+    train.main(["generator", "--steps", "2", "--decay-steps", "0", "--out", str(out), *tiny])
+    progress = json.loads(state.with_suffix(".progress.json").read_text())
+    assert list(progress["fid"]) == ["1", "2"] and progress["seconds"] > 0  # a report every steps // 20, at least 1
+    train.main(["generator", "--steps", "4", "--decay-steps", "0", "--out", str(out), *tiny])
     assert "resumed from" in capsys.readouterr().out
-    record = json.loads(out.with_suffix(".json").read_text())
+    record = json.loads(files.record_path(out).read_text())
     assert record["steps"] == 4 and record["training"]["steps"] == 4
     assert set(record["fid"]) == {"generator", "ema_generator"}
     assert len(record["class_shares"]) == 10 and record["config"] == {"latent_dim": 3, "width": 4}
+    assert list(record["fid_during_training"]) == ["1", "2", "3", "4"]
+    assert record["train_seconds"] >= progress["seconds"]
+    assert set(record) == set(shipped_record(gan.GENERATOR_PATH)), "the shipped record is one this command writes"
     generator = gan.load_pretrained_generator(out)
     assert generator.input_shape == (None, 3) and generator.output_shape == (None, 28, 28, 1)
     with pytest.raises(ValueError, match=r"other settings \(learning_rate_decay: saved None, now \[4, 6\]\)"):
@@ -110,7 +120,7 @@ def test_cosine_schedule_runs_from_the_rate_to_zero_over_the_whole_run():
 
 def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_defaults(tmp_path, capsys):
     need_fashion_mnist()
-    out, state = tmp_path / "diffusion.keras", tmp_path / "state.npz"
+    out, state = tmp_path / "diffusion.weights.h5", tmp_path / "state.npz"
     tiny = ["--widths", "8", "8", "16", "--embedding-dim", "16", "--save-every", "1", "--report-every", "2",
             "--report-fid-samples", "20", "--fid-samples", "50", "--sample-steps", "2", "--guidance", "1.5",
             "--decay-steps", "0", "--checkpoint", str(state), "--out", str(out)]  # fmt: skip
@@ -120,11 +130,26 @@ def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_def
     assert state.with_suffix(".finite.npz").read_bytes() == state.read_bytes(), "a finite copy is kept"
     train.main(["diffusion", "--steps", "3", *tiny])
     assert "resumed from" in capsys.readouterr().out
-    record = json.loads(out.with_suffix(".json").read_text())
+    record = json.loads(files.record_path(out).read_text())
     assert record["steps"] == 3 and list(record["fid_during_training"]) == ["2", "3"]
     assert set(record["fid"]) == {"unet", "ema"} and len(record["class_accuracy"]) == len(record["class_shares"]) == 10
     assert record["train_seconds"] >= progress["seconds"]
     assert record["trained_on"] == [f"CPU, {os.cpu_count()} CPU cores"]
+    assert set(record) == set(shipped_record(diffusion.MODEL_PATH)), "the shipped record is one this command writes"
     model = diffusion.load_pretrained(out)
     assert model.sampling_defaults == {"steps": 2, "guidance": 1.5}
     assert diffusion.sample(model, 2, labels=np.array([3, 4])).shape == (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize("model", ["classifier", "generator", "diffusion"])
+def test_each_command_remakes_what_ships_by_default(model):
+    args = vars(train.build_parser().parse_args([model]))
+    path = {"classifier": models.CLASSIFIER_PATH, "generator": gan.GENERATOR_PATH, "diffusion": diffusion.MODEL_PATH}
+    record = shipped_record(path[model])
+    assert args.pop("out") == path[model]
+    if model == "classifier":
+        assert args["epochs"] == record["epochs"] and record["config"] == train.CLASSIFIER_CONFIG
+        return
+    args.pop("model"), args.pop("checkpoint")
+    settings = {**record["training"], **record["config"]}
+    assert args == settings, f"python -m helpers.train {model}'s defaults are not the shipped model's settings"
