@@ -13,7 +13,7 @@ from .profiles import PROFILES, by_profile, profile
 _FROM_ENVIRONMENT = ("device_name", "peak_memory_bytes", "seed_everything", "setup", "status_line")
 
 __all__ = ["PROFILES", "by_profile", "profile", *_FROM_ENVIRONMENT]
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def __getattr__(name: str):
