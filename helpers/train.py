@@ -206,7 +206,8 @@ def train_generator(args: argparse.Namespace) -> dict | None:
         start = time.perf_counter()
         training.train(real, steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
         progress.seconds += time.perf_counter() - start
-        progress.fid[str(training.step)] = monitor.history["fid"][-1]
+        if monitor.history["step"] and monitor.history["step"][-1] == training.step:  # none if stopped at once
+            progress.fid[str(training.step)] = monitor.history["fid"][-1]
         progress.save()
         if training.step < end:
             return None  # interrupted: the checkpoint holds the state, run the same command again
