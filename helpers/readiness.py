@@ -15,9 +15,11 @@ from .profiles import profile
 OLDEST_PYTHON, NEWEST_PYTHON = (3, 10), (3, 13)
 
 # The oldest releases the course supports: pyproject.toml's lower bounds (tests/test_readiness.py checks
-# that they agree), which tools/floor_check.sh installs exactly and tests. They include Colab's runtime as
-# last announced (TensorFlow 2.19.0 with Keras 3.10.0 and NumPy 2.0.2), so Colab keeps its own versions.
+# that they agree), which tools/floor_check.sh installs exactly and tests. They must admit COLAB_RUNTIME,
+# so that Colab keeps its own versions (the tests check that too).
 FLOOR = {"tensorflow": "2.19", "keras": "3.10", "numpy": "2.0"}
+# Colab's runtime at its last announced upgrade (googlecolab/colabtools#5489, July 2025).
+COLAB_RUNTIME = {"tensorflow": "2.19.0", "keras": "3.10.0", "numpy": "2.0.2"}
 FLOOR_UPGRADE = "pip install --upgrade " + " ".join(f'"{name}>={version}"' for name, version in FLOOR.items())
 
 

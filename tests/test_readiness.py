@@ -115,3 +115,7 @@ def test_the_floor_is_pyprojects_lower_bounds():
     text = (ROOT / "pyproject.toml").read_text()
     bounds = dict(re.findall(r'^    "(tensorflow|keras|numpy)>=([\d.]+)",$', text, re.MULTILINE))
     assert bounds == readiness.FLOOR, "pyproject.toml's lower bounds and helpers.readiness.FLOOR must agree"
+
+
+def test_the_floor_admits_colabs_runtime():
+    assert readiness.below_floor(readiness.COLAB_RUNTIME) == [], "Colab would have to reinstall TensorFlow"
