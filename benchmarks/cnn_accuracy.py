@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import re
 import time
 from pathlib import Path
 
 from benchmarks import report
+from helpers.environment import machine_description
 from tests.notebook_utils import ROOT, execute
 
 NOTEBOOKS = {"03": "03_cnn_classifier.ipynb", "04": "04_vgg16_recognition.ipynb"}
@@ -57,22 +57,22 @@ def measure(notebook: Path, profile: str) -> dict:
     }
 
 
+def measure_profiles(notebook: Path, profiles: list[str]) -> dict:
+    """:func:`measure` in each profile, under the notebook's name, today's date and this machine."""
+    results = {"notebook": notebook.name, "date": datetime.date.today().isoformat(), "machine": machine_description()}
+    for profile in profiles:
+        results[profile] = measure(notebook, profile)
+        print(profile, results[profile], flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lesson", default="03", choices=sorted(NOTEBOOKS))
     parser.add_argument("--profiles", nargs="+", default=["smoke", "live", "full"], choices=["smoke", "live", "full"])
     parser.add_argument("--out", help="also write the JSON here (atomically)")
     args = parser.parse_args()
-    notebook = ROOT / "notebooks" / NOTEBOOKS[args.lesson]
-    results = {
-        "notebook": notebook.name,
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{os.cpu_count()} cores, CPU only",
-    }
-    for profile in args.profiles:
-        results[profile] = measure(notebook, profile)
-        print(profile, results[profile], flush=True)
-    report(results, args.out)
+    report(measure_profiles(ROOT / "notebooks" / NOTEBOOKS[args.lesson], args.profiles), args.out)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
     python -m benchmarks.gan_quality [--seconds 180] [--out FILE]
 
-The lesson's DCGAN is the one notebook 05 trains: generator width 128, discriminator width 32, Adam
-4e-4 (beta_1 0.5), batch 64, and samples drawn from the moving average of its generator's weights.
+The lesson's DCGAN is the one notebook 05 trains, ``helpers.gan_training.lesson_dcgan()``: generator
+width 128, discriminator width 32, Adam 4e-4 (beta_1 0.5), batch 64, and samples drawn from the
+moving average of its generator's weights.
 The tutorial's configuration is described in its builders below. Both train on all 60,000
 Fashion-MNIST training images, one after the other in one process, for the same number of seconds
 (compiling included). FID compares 10,000 samples of each with the 10,000 test images, on the
@@ -23,8 +24,9 @@ import numpy as np
 
 from benchmarks import report
 from helpers import data, gan, metrics
-from helpers.environment import keras, setup
-from helpers.gan_training import GanTraining
+from helpers.environment import keras, machine_description, setup
+from helpers.gan_training import GanTraining, lesson_dcgan
+from helpers.pixels import IMAGE_SHAPE, from_pixels
 
 layers = keras.layers
 N_SAMPLES = 10_000
@@ -54,7 +56,7 @@ def tutorial_discriminator() -> keras.Model:
     """The tutorial's discriminator: 5x5 stride-2 convolutions 64 and 128, LeakyReLU, dropout 0.3, one logit."""
     return keras.Sequential(
         [
-            keras.Input(gan.IMAGE_SHAPE),
+            keras.Input(IMAGE_SHAPE),
             layers.Conv2D(64, 5, strides=2, padding="same"),
             layers.LeakyReLU(),
             layers.Dropout(0.3),
@@ -69,9 +71,7 @@ def tutorial_discriminator() -> keras.Model:
 
 def contenders() -> dict[str, GanTraining]:
     return {
-        "lesson_dcgan": GanTraining(
-            gan.build_generator(width=128), gan.build_discriminator(width=32), learning_rate=4e-4, ema_decay=0.999
-        ),
+        "lesson_dcgan": lesson_dcgan(),
         "tutorial_dcgan": GanTraining(
             tutorial_generator(), tutorial_discriminator(), learning_rate=1e-4, beta_1=0.9, batch_size=256
         ),
@@ -79,13 +79,11 @@ def contenders() -> dict[str, GanTraining]:
 
 
 def score(generator: keras.Model, real_features: np.ndarray) -> dict:
-    shares, confidence = metrics.class_coverage(
-        metrics.class_probabilities(gan.to_pixels(gan.sample(generator, N_SAMPLES)))
-    )
+    scores = gan.evaluate(generator, real_features, N_SAMPLES)
     return {
-        "fid": round(gan.generator_fid(generator, real_features, N_SAMPLES), 2),  # the same samples: same seed
-        "smallest_class_share": round(float(shares.min()), 4),
-        "mean_confidence": round(confidence, 3),
+        "fid": round(scores["fid"], 2),
+        "smallest_class_share": round(min(scores["class_shares"]), 4),
+        "mean_confidence": round(scores["mean_confidence"], 3),
     }
 
 
@@ -97,12 +95,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     setup(0)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
-    real = gan.from_pixels(x_train[..., None])
+    real = from_pixels(x_train[..., None])
     real_features = metrics.classifier_features(x_test[..., None])
     floor = metrics.fid(metrics.classifier_features(x_train[:N_SAMPLES, ..., None]), real_features)
     result = {
         "date": datetime.date.today().isoformat(),
-        "machine": "2 cores, CPU only",
+        "machine": machine_description(),
         "seconds": args.seconds,
         "real_vs_real_fid": round(floor, 2),
     }
@@ -110,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
         start = time.perf_counter()
         training.train(real, seconds=args.seconds)
         result[name] = {"steps": training.step, "train_seconds": round(time.perf_counter() - start, 1)}
-        result[name].update(score(training.sampler, real_features))  # the moving average where there is one
+        result[name].update(score(training.sampling_model, real_features))  # the moving average where there is one
     result["lesson_over_tutorial_fid"] = round(result["lesson_dcgan"]["fid"] / result["tutorial_dcgan"]["fid"], 4)
     if gan.GENERATOR_PATH.exists():
         result["shipped_generator"] = score(gan.load_pretrained_generator(), real_features)

@@ -21,6 +21,7 @@ from benchmarks import report
 from helpers import data, gan, metrics
 from helpers.environment import keras, setup
 from helpers.gan_training import GanTraining
+from helpers.pixels import from_pixels
 
 BASELINE = {"width": 128, "d_width": 64, "learning_rate": 2e-4, "batch_size": 64, "real_label": 1.0, "ema": True}
 VARIANTS = {
@@ -50,7 +51,7 @@ def run(settings: dict, steps: int, real, real_features) -> dict:
     start = time.perf_counter()
     training.train(real, steps=steps)
     seconds = time.perf_counter() - start
-    fid = gan.generator_fid(training.sampler, real_features, 5_000)
+    fid = gan.evaluate(training.sampling_model, real_features, 5_000)["fid"]
     return {"fid": round(fid, 1), "ms_per_step": round(1000 * seconds / steps, 1)}
 
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     setup(0)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
-    real, real_features = gan.from_pixels(x_train[..., None]), metrics.classifier_features(x_test[..., None])
+    real, real_features = from_pixels(x_train[..., None]), metrics.classifier_features(x_test[..., None])
     result = {"date": datetime.date.today().isoformat(), "steps": args.steps, "baseline_settings": BASELINE}
     if args.out and args.out.exists():  # keep the variants not re-run, when they were measured the same way
         earlier = json.loads(args.out.read_text())

@@ -33,9 +33,10 @@ import numpy as np
 from benchmarks import report
 from helpers import data, diffusion, gan, metrics
 from helpers.diffusion_training import DiffusionTraining
-from helpers.environment import setup
+from helpers.environment import machine_description, setup
 from helpers.files import read_record
-from helpers.gan_training import GanTraining
+from helpers.gan_training import lesson_dcgan
+from helpers.pixels import from_pixels
 
 SAMPLER_STEPS = (5, 10, 20, 50)
 MIN_ACCURACY, MIN_CLASS_ACCURACY, MAX_SECONDS_PER_10K = 0.9, 0.7, 600
@@ -44,10 +45,8 @@ MIN_ACCURACY, MIN_CLASS_ACCURACY, MAX_SECONDS_PER_10K = 0.9, 0.7, 600
 def same_budget(seconds: float, real_features: np.ndarray) -> dict:
     """Train each generator from scratch for ``seconds`` and score it."""
     (x_train, y_train), _ = data.load_fashion_mnist()
-    images = gan.from_pixels(x_train[..., None])
-    gan_training = GanTraining(
-        gan.build_generator(width=128), gan.build_discriminator(width=32), learning_rate=4e-4, ema_decay=0.999
-    )
+    images = from_pixels(x_train[..., None])
+    gan_training = lesson_dcgan()
     diffusion_training = DiffusionTraining(diffusion.build_unet(), ema_decay=0.999)
     result = {}
     for name, training, train_data in (
@@ -57,24 +56,19 @@ def same_budget(seconds: float, real_features: np.ndarray) -> dict:
         start = time.perf_counter()
         training.train(train_data, seconds=seconds)
         result[name] = {"steps": training.step, "train_seconds": round(time.perf_counter() - start, 1)}
-    result["gan"]["fid"] = round(gan.generator_fid(gan_training.sampler, real_features), 2)
-    result["diffusion"]["fid"] = round(diffusion.evaluate(diffusion_training.sampler, real_features)["fid"], 2)
+    result["gan"]["fid"] = round(gan.evaluate(gan_training.sampling_model, real_features)["fid"], 2)
+    result["diffusion"]["fid"] = round(diffusion.evaluate(diffusion_training.sampling_model, real_features)["fid"], 2)
     return result
 
 
 def shipped_gan(real_features: np.ndarray) -> dict:
-    generator = gan.load_pretrained_generator()
-    n = len(real_features)
-    start = time.perf_counter()
-    pixels = gan.to_pixels(gan.sample(generator, n))
-    ms = 1000 * (time.perf_counter() - start) / n
-    shares, _ = metrics.class_coverage(metrics.class_probabilities(pixels))
+    scores = gan.evaluate(gan.load_pretrained_generator(), real_features)
     record = read_record(gan.GENERATOR_PATH, "")
     return {
-        "fid": round(metrics.fid(metrics.classifier_features(pixels), real_features), 2),
-        "class_shares": [round(float(s), 4) for s in shares],
+        "fid": round(scores["fid"], 2),
+        "class_shares": [round(s, 4) for s in scores["class_shares"]],
         "network_evaluations_per_sample": 1,
-        "ms_per_sample": round(ms, 3),
+        "ms_per_sample": round(scores["ms_per_sample"], 3),
         "train_minutes": round(record["train_seconds"] / 60),
         "trained_on": record["trained_on"],
     }
@@ -136,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
     real_features = metrics.classifier_features(x_test[: args.samples, ..., None])
     result = {
         "date": datetime.date.today().isoformat(),
-        "machine": "2 cores, CPU only",
+        "machine": machine_description(),
         "samples": args.samples,
         "same_budget_minutes": args.minutes,
         "same_budget": same_budget(60 * args.minutes, real_features),

@@ -38,7 +38,8 @@ VARIANTS = {
 
 def train_and_test(settings: dict) -> dict:
     """Train one variant in this process and return its accuracies and ``fit`` seconds."""
-    from helpers import metrics, models, train
+    from helpers import metrics, models
+    from helpers.classifier_training import compile_classifier, cosine_schedule, fashion_splits
     from helpers.environment import keras, seed_everything
 
     seed_everything(0)
@@ -46,10 +47,8 @@ def train_and_test(settings: dict) -> dict:
                               classifier_activation=None, dropout=settings["dropout"], rescale=1 / 255)  # fmt: skip
     flips = [keras.layers.RandomFlip("horizontal", seed=0)] if settings["flips"] else []
     trainer = keras.Sequential([keras.Input((28, 28, 1)), *flips, narrow])
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train.fashion_splits(n_val=5000)
-    train.compile_classifier(
-        trainer, train.cosine_schedule(settings["learning_rate"], settings["epochs"], len(x_train))
-    )
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = fashion_splits(n_val=5000)
+    compile_classifier(trainer, cosine_schedule(settings["learning_rate"], settings["epochs"], len(x_train)))
     start = time.perf_counter()
     history = trainer.fit(x_train, y_train, batch_size=128, epochs=settings["epochs"],
                           validation_data=(x_val, y_val), verbose=0)  # fmt: skip

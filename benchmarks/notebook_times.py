@@ -23,6 +23,7 @@ import platform
 import time
 from pathlib import Path
 
+from helpers.environment import machine_description
 from helpers.files import atomic_write
 from tests.notebook_utils import NOTEBOOKS, execute
 
@@ -42,7 +43,7 @@ def time_notebooks(profiles: list[str], prefixes: list[str] | None, stored: dict
             execute(path, profile=profile, timeout=1800)
             rows.setdefault(path.name, {})[profile] = round(time.perf_counter() - start, 1)
             print(f"{path.name} {profile}: {rows[path.name][profile]} s", flush=True)
-    machine = f"{os.cpu_count()} cores, CPU only, {platform.machine()}, Python {platform.python_version()}"
+    machine = f"{machine_description()}, {platform.machine()}, Python {platform.python_version()}"
     return {"date": datetime.date.today().isoformat(), "machine": machine, "vgg16_weights": weights, "seconds": rows}
 
 

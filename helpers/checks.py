@@ -6,11 +6,17 @@ Each ``check_*`` prints one short verdict and returns ``True`` or ``False``, so 
 ``assert`` a solution passes. Known mistakes (a flipped kernel, an ignored stride, padding on the
 wrong side, an average that counts padding, ...) are recognized by recomputing the reference the
 wrong way and comparing.
+
+Every check builds a list of :class:`_Case` (the arguments, the right answer, the known wrong answers)
+and hands it to :func:`_run_cases`; :func:`_compare` judges every answer, a count or an array alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+import reprlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,9 +27,29 @@ _RTOL, _ATOL = 1e-4, 1e-4
 Mistake = tuple[Callable[[], Any], str]  # (how to compute the wrong answer, what to tell the student)
 
 
+@dataclass(frozen=True)
+class _Case:
+    """One call of the student's function: ``fn(*args, **kwargs)`` should give ``expected`` (a number or
+    an array); an answer equal to one of the ``mistakes``' wrong answers gets that mistake's message."""
+
+    label: str
+    expected: Any
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    mistakes: Sequence[Mistake] = ()
+
+    @property
+    def options(self) -> str:
+        """The keyword arguments that are not arrays, as the student would write them: ``stride=2, padding=1``."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items() if not isinstance(v, np.ndarray))
+
+
+# --- lessons 01-02: convolution and pooling -------------------------------------------------------
+
+
 def check_output_size(fn: Callable[..., int]) -> bool:
     """Check ``fn(n, k, stride=1, padding=0, dilation=1)`` (int padding per side) against the formula."""
-    cases = [
+    table = [
         (dict(n=5, k=3), "no padding, stride 1"),
         (dict(n=5, k=3, padding=1), "padding 1"),
         (dict(n=7, k=3, stride=2), "stride 2"),
@@ -31,38 +57,31 @@ def check_output_size(fn: Callable[..., int]) -> bool:
         (dict(n=9, k=3, dilation=2), "dilation 2"),
         (dict(n=224, k=7, stride=2, padding=3), "a ResNet stem"),
     ]
-    for kwargs, label in cases:
-        expected = ops.output_size(**kwargs)
-        got = _call(fn, label, **kwargs)
-        if isinstance(got, str):
-            return _fail("output_size", got)
-        if got != expected:
-            return _fail("output_size", f"{label} {kwargs}: expected {expected}, got {got!r}.")
-    return _pass("output_size", len(cases))
+    return _run_cases("output_size", fn, _keyword_cases(ops.output_size, table))
 
 
 def check_corr2d(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> bool:
     """Check ``fn(image, kernel)``: single-channel "valid" cross-correlation, (H, W) -> (H-kh+1, W-kw+1)."""
     rng = np.random.default_rng(1)
-    cases = [
+    table = [
         (np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]]), "3x3 image, 2x2 kernel"),
         (rng.normal(size=(6, 7)), rng.normal(size=(3, 3)), "6x7 image, 3x3 kernel"),
         (rng.normal(size=(5, 8)), rng.normal(size=(2, 4)), "5x8 image, 2x4 kernel (not square)"),
     ]
-    for image, kernel, label in cases:
-        mistakes: list[Mistake] = [(lambda: ops.convolve2d(image, kernel), _FLIPPED)]
-        if kernel.shape[0] == kernel.shape[1]:
-            mistakes.append(
-                (
-                    lambda: ops.corr2d(image, kernel.T),
-                    "the kernel's indices are swapped: use kernel[a, b] "
-                    "with a moving down the rows and b across the columns.",
-                )
+    return _run_cases("corr2d", fn, [_corr2d_case(*row) for row in table])
+
+
+def _corr2d_case(image: np.ndarray, kernel: np.ndarray, label: str) -> _Case:
+    mistakes: list[Mistake] = [(lambda: ops.convolve2d(image, kernel), _FLIPPED)]
+    if kernel.shape[0] == kernel.shape[1]:  # a transposed non-square kernel cannot even be applied
+        mistakes.append(
+            (
+                lambda: ops.corr2d(image, kernel.T),
+                "the kernel's indices are swapped: use kernel[a, b] "
+                "with a moving down the rows and b across the columns.",
             )
-        problem = _compare(_call(fn, label, image.copy(), kernel.copy()), ops.corr2d(image, kernel), label, mistakes)
-        if problem:
-            return _fail("corr2d", problem)
-    return _pass("corr2d", len(cases))
+        )
+    return _Case(label, ops.corr2d(image, kernel), args=(image, kernel), mistakes=mistakes)
 
 
 def check_conv2d(fn: Callable[..., np.ndarray]) -> bool:
@@ -74,7 +93,7 @@ def check_conv2d(fn: Callable[..., np.ndarray]) -> bool:
     w = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
     w_even = rng.normal(size=(2, 2, 3, 4)).astype(np.float32)
     bias = rng.normal(size=4).astype(np.float32)
-    cases = [
+    table = [
         (dict(x=x[:1, :, :, :1], w=w[:, :, :1, :1]), "one image, one channel in and out"),
         (dict(x=x, w=w), "a batch of 2, 3 channels in, 4 out"),
         (dict(x=x, w=w, b=bias), "with a bias"),
@@ -85,14 +104,14 @@ def check_conv2d(fn: Callable[..., np.ndarray]) -> bool:
         (dict(x=x, w=w, stride=2, padding="same"), "stride 2 with padding 'same'"),
         (dict(x=x, w=w, dilation=2), "dilation 2"),
     ]
-    return _run_cases("conv2d", fn, cases, ops.conv2d, _conv_mistakes)
+    return _run_cases("conv2d", fn, _keyword_cases(ops.conv2d, table, _conv_mistakes))
 
 
 def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
     """Check ``fn(x, size=2, stride=None, padding="valid", mode="max")`` with NHWC ``x``."""
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
-    cases = [
+    table = [
         (dict(x=x[:1, :4, :4, :1]), "2x2 max pooling of one 4x4 channel"),
         (dict(x=x), "2x2 max pooling, a batch with 3 channels and an odd height"),
         (dict(x=x, mode="avg"), "2x2 average pooling"),
@@ -102,7 +121,7 @@ def check_pool2d(fn: Callable[..., np.ndarray]) -> bool:
         (dict(x=x, size=3, stride=2, padding="same", mode="avg"), "average pooling with padding 'same'"),
         (dict(x=x, size=2, stride=2, padding="same", mode="avg"), "average pooling, 'same', padding only after"),
     ]
-    return _run_cases("pool2d", fn, cases, ops.pool2d, _pool_mistakes)
+    return _run_cases("pool2d", fn, _keyword_cases(ops.pool2d, table, _pool_mistakes))
 
 
 def check_global_pool(fn: Callable[[np.ndarray], np.ndarray], mode: str = "avg") -> bool:
@@ -111,47 +130,48 @@ def check_global_pool(fn: Callable[[np.ndarray], np.ndarray], mode: str = "avg")
         raise ValueError(f"mode: expected 'avg' or 'max', got {mode!r}")
     rng = np.random.default_rng(4)
     reduce = np.mean if mode == "avg" else np.max
-    cases = [
+    table = [
         (rng.normal(size=(1, 3, 3, 2)), "one 3x3 image, 2 channels"),
         (rng.normal(size=(2, 5, 4, 3)), "2 images, 5x4, 3 channels"),
     ]
-    for x, label in cases:
-        mistakes: list[Mistake] = [
-            (
-                lambda: reduce(x, axis=(1, 2), keepdims=True),
-                "keep only (N, C): the pooled height and width must go (no keepdims).",
-            ),
-            (
-                lambda: reduce(x, axis=(1, 2, 3)),
-                "you pooled over the channels too: pool over height and width only (axes 1 and 2).",
-            ),
-            (
-                lambda: reduce(x, axis=(0, 1, 2)),
-                "you pooled over the batch: each image keeps its own result (pool over axes 1 and 2).",
-            ),
-        ]
-        problem = _compare(_call(fn, label, x.copy()), reduce(x, axis=(1, 2)), label, mistakes)
-        if problem:
-            return _fail(f"global {mode} pooling", problem)
-    return _pass(f"global {mode} pooling", len(cases))
+    return _run_cases(f"global {mode} pooling", fn, [_global_pool_case(x, label, reduce) for x, label in table])
+
+
+def _global_pool_case(x: np.ndarray, label: str, reduce: Callable[..., np.ndarray]) -> _Case:
+    mistakes: list[Mistake] = [
+        (
+            lambda: reduce(x, axis=(1, 2), keepdims=True),
+            "keep only (N, C): the pooled height and width must go (no keepdims).",
+        ),
+        (
+            lambda: reduce(x, axis=(1, 2, 3)),
+            "you pooled over the channels too: pool over height and width only (axes 1 and 2).",
+        ),
+        (
+            lambda: reduce(x, axis=(0, 1, 2)),
+            "you pooled over the batch: each image keeps its own result (pool over axes 1 and 2).",
+        ),
+    ]
+    return _Case(label, reduce(x, axis=(1, 2)), args=(x,), mistakes=mistakes)
+
+
+# --- lessons 03-04: counting parameters, receptive fields -----------------------------------------
 
 
 def check_conv_params(fn: Callable[[int, int, int, int], int]) -> bool:
     """Check ``fn(kh, kw, c_in, c_out)``: the number of trainable parameters of a Conv2D layer with bias."""
-    cases = [(3, 3, 1, 32), (3, 3, 32, 64), (5, 5, 3, 16), (1, 1, 256, 64), (3, 1, 8, 4)]
-    for kh, kw, c_in, c_out in cases:
-        label = f"{kh}x{kw} kernel, {c_in} -> {c_out} channels"
-        mistakes: list[Mistake] = [
-            (lambda: kh * kw * c_in * c_out, "the bias is missing: each output channel has one."),
-            (lambda: kh * kw * c_out + c_out, "each output channel has a kernel for every input channel (times c_in)."),
-            (lambda: kh * kw * c_in * c_out + c_in, "there is one bias per output channel, not per input channel."),
-        ]
-        problem = _compare_scalar(
-            _call(fn, label, kh, kw, c_in, c_out), kh * kw * c_in * c_out + c_out, label, mistakes
-        )
-        if problem:
-            return _fail("conv_params", problem)
-    return _pass("conv_params", len(cases))
+    table = [(3, 3, 1, 32), (3, 3, 32, 64), (5, 5, 3, 16), (1, 1, 256, 64), (3, 1, 8, 4)]
+    return _run_cases("conv_params", fn, [_conv_params_case(*row) for row in table])
+
+
+def _conv_params_case(kh: int, kw: int, c_in: int, c_out: int) -> _Case:
+    mistakes: list[Mistake] = [
+        (lambda: kh * kw * c_in * c_out, "the bias is missing: each output channel has one."),
+        (lambda: kh * kw * c_out + c_out, "each output channel has a kernel for every input channel (times c_in)."),
+        (lambda: kh * kw * c_in * c_out + c_in, "there is one bias per output channel, not per input channel."),
+    ]
+    label = f"{kh}x{kw} kernel, {c_in} -> {c_out} channels"
+    return _Case(label, kh * kw * c_in * c_out + c_out, args=(kh, kw, c_in, c_out), mistakes=mistakes)
 
 
 def _reference_block_params(c_in: int, c_out: int, n_convs: int) -> int:
@@ -162,43 +182,42 @@ def _reference_block_params(c_in: int, c_out: int, n_convs: int) -> int:
 def check_block_params(fn: Callable[[int, int, int], int]) -> bool:
     """Check ``fn(c_in, c_out, n_convs)``: parameters of a VGG block of ``n_convs`` 3x3 convolutions with
     bias, the first from ``c_in`` to ``c_out`` channels, the others from ``c_out`` to ``c_out``."""
-    cases = [(3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (1, 16, 1)]
-    for c_in, c_out, n_convs in cases:
-        label = f"{n_convs} convolutions, {c_in} -> {c_out} channels"
-        expected = _reference_block_params(c_in, c_out, n_convs)
-        mistakes: list[Mistake] = [
-            (lambda: n_convs * (9 * c_in * c_out + c_out), "only the first convolution sees c_in channels; "
-             "the others take the c_out channels of the one before."),
-            (lambda: expected - n_convs * c_out, "the biases are missing: one per output channel per convolution."),
-            (lambda: n_convs * (9 * c_out * c_out + c_out), "the first convolution takes c_in channels, not c_out."),
-        ]  # fmt: skip
-        problem = _compare_scalar(_call(fn, label, c_in, c_out, n_convs), expected, label, mistakes)
-        if problem:
-            return _fail("block_params", problem)
-    return _pass("block_params", len(cases))
+    table = [(3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (1, 16, 1)]
+    return _run_cases("block_params", fn, [_block_params_case(*row) for row in table])
+
+
+def _block_params_case(c_in: int, c_out: int, n_convs: int) -> _Case:
+    expected = _reference_block_params(c_in, c_out, n_convs)
+    mistakes: list[Mistake] = [
+        (lambda: n_convs * (9 * c_in * c_out + c_out), "only the first convolution sees c_in channels; "
+         "the others take the c_out channels of the one before."),
+        (lambda: expected - n_convs * c_out, "the biases are missing: one per output channel per convolution."),
+        (lambda: n_convs * (9 * c_out * c_out + c_out), "the first convolution takes c_in channels, not c_out."),
+    ]  # fmt: skip
+    label = f"{n_convs} convolutions, {c_in} -> {c_out} channels"
+    return _Case(label, expected, args=(c_in, c_out, n_convs), mistakes=mistakes)
 
 
 def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> bool:
     """Check ``fn(layers)``: the receptive field (pixels along one axis) after a stack of layers,
     each given as ``(kernel_size, stride)``."""
-    cases = [
+    table = [
         ([(3, 1)], "one 3x3 convolution"),
         ([(3, 1), (3, 1)], "two 3x3 convolutions"),
         ([(3, 1), (2, 2), (3, 1)], "conv, 2x2 pool, conv"),
         ([(3, 1), (2, 2), (3, 1), (2, 2)], "the lesson's CNN"),
         ([(7, 2), (3, 2), (3, 1)], "a ResNet-like stem"),
     ]
-    for stack, label in cases:
-        mistakes: list[Mistake] = [
-            (lambda: 1 + sum(k - 1 for k, _ in stack), "the strides are ignored: after a stride-2 layer, each step "
-             "of the next kernel moves 2 input pixels, so multiply (k - 1) by the product of earlier strides."),
-            (lambda: sum(k for k, _ in stack), "the sizes are added: a field grows by k - 1 per layer, from 1."),
-        ]  # fmt: skip
-        expected = _reference_receptive_field(stack)
-        problem = _compare_scalar(_call(fn, label, [tuple(layer) for layer in stack]), expected, label, mistakes)
-        if problem:
-            return _fail("receptive_field", problem)
-    return _pass("receptive_field", len(cases))
+    return _run_cases("receptive_field", fn, [_receptive_field_case(*row) for row in table])
+
+
+def _receptive_field_case(stack: list[tuple[int, int]], label: str) -> _Case:
+    mistakes: list[Mistake] = [
+        (lambda: 1 + sum(k - 1 for k, _ in stack), "the strides are ignored: after a stride-2 layer, each step "
+         "of the next kernel moves 2 input pixels, so multiply (k - 1) by the product of earlier strides."),
+        (lambda: sum(k for k, _ in stack), "the sizes are added: a field grows by k - 1 per layer, from 1."),
+    ]  # fmt: skip
+    return _Case(label, _reference_receptive_field(stack), args=(stack,), mistakes=mistakes)
 
 
 def _reference_receptive_field(stack: list[tuple[int, int]]) -> int:
@@ -208,20 +227,7 @@ def _reference_receptive_field(stack: list[tuple[int, int]]) -> int:
     return field
 
 
-def _compare_scalar(got: Any, expected: int, label: str, mistakes: Iterable[Mistake]) -> str | None:
-    if isinstance(got, str):
-        return got
-    if got is None:
-        return f"case '{label}': your function returned None. Fill in its body and return the result."
-    if got == expected:
-        return None
-    for wrong_answer, message in mistakes:
-        if got == wrong_answer() != expected:
-            return f"case '{label}': {message}"
-    return f"case '{label}': expected {expected}, got {got!r}."
-
-
-# --- known mistakes -------------------------------------------------------------------------------
+# --- known mistakes of convolution and pooling ----------------------------------------------------
 
 _FLIPPED = (
     "the kernel is flipped: you computed a true convolution. Deep-learning 'convolution' is "
@@ -293,121 +299,50 @@ def _avg_pool_counting_padding(x, size, stride):
     return ops.pool2d(padded, size, stride, "valid", "avg")
 
 
+# --- lesson 05: GAN losses ------------------------------------------------------------------------
+
+
 def check_discriminator_loss(fn: Callable[[Any, Any], Any]) -> bool:
     """Check ``fn(real_logits, fake_logits)``: D's binary cross-entropy on logits, real 1 and fake 0."""
-    from . import gan
+    from . import gan  # here, not at the top: importing gan imports TensorFlow
 
     rng = np.random.default_rng(5)
-    cases = [
+    table = [
         (rng.normal(size=(4, 1)).astype(np.float32), rng.normal(size=(4, 1)).astype(np.float32), "batch of 4"),
         (np.full((3, 1), 4.0, np.float32), np.full((3, 1), -4.0, np.float32), "a confident, correct D"),
     ]
-    for real, fake, label in cases:
-        mistakes: list[Mistake] = [
-            (lambda: _bce(real, 0) + _bce(fake, 1), "the labels are swapped: real images are 1, fakes 0."),
-            (lambda: _bce(real, 1), "only the real images count: add the loss on the fakes (label 0)."),
-            (lambda: (_bce(real, 1) + _bce(fake, 0)) / 2, "sum the two terms, do not average them."),
-            (lambda: _bce(_sigmoid(real), 1) + _bce(_sigmoid(fake), 0), "the inputs are already logits: no sigmoid."),
-        ]
-        expected = np.asarray(gan.discriminator_loss(real, fake))
-        problem = _compare(_call(fn, label, real.copy(), fake.copy()), expected, label, mistakes)
-        if problem:
-            return _fail("discriminator loss", problem)
-    return _pass("discriminator loss", len(cases))
+    cases = [_discriminator_case(*row, gan.discriminator_loss) for row in table]
+    return _run_cases("discriminator loss", fn, cases)
+
+
+def _discriminator_case(real: np.ndarray, fake: np.ndarray, label: str, reference: Callable) -> _Case:
+    mistakes: list[Mistake] = [
+        (lambda: _bce(real, 0) + _bce(fake, 1), "the labels are swapped: real images are 1, fakes 0."),
+        (lambda: _bce(real, 1), "only the real images count: add the loss on the fakes (label 0)."),
+        (lambda: (_bce(real, 1) + _bce(fake, 0)) / 2, "sum the two terms, do not average them."),
+        (lambda: _bce(_sigmoid(real), 1) + _bce(_sigmoid(fake), 0), "the inputs are already logits: no sigmoid."),
+    ]
+    return _Case(label, np.asarray(reference(real, fake)), args=(real, fake), mistakes=mistakes)
 
 
 def check_generator_loss(fn: Callable[[Any], Any]) -> bool:
     """Check ``fn(fake_logits)``: the non-saturating generator loss -log D(G(z)), averaged."""
-    from . import gan
+    from . import gan  # here, not at the top: importing gan imports TensorFlow
 
     rng = np.random.default_rng(6)
-    cases = [(rng.normal(size=(5, 1)).astype(np.float32), "batch of 5"), (np.full((2, 1), -5.0, np.float32), "D sure")]
-    for fake, label in cases:
-        mistakes: list[Mistake] = [
-            (
-                lambda: np.mean(np.log(1 - _sigmoid(fake))),
-                "that is the saturating loss log(1 - D(G(z))): use -log D(G(z)) (label the fakes 1).",
-            ),
-            (lambda: _bce(fake, 0), "the generator wants its fakes called real: label them 1, not 0."),
-        ]
-        problem = _compare(_call(fn, label, fake.copy()), np.asarray(gan.generator_loss(fake)), label, mistakes)
-        if problem:
-            return _fail("generator loss", problem)
-    return _pass("generator loss", len(cases))
+    table = [(rng.normal(size=(5, 1)).astype(np.float32), "batch of 5"), (np.full((2, 1), -5.0, np.float32), "D sure")]
+    return _run_cases("generator loss", fn, [_generator_case(*row, gan.generator_loss) for row in table])
 
 
-def check_q_sample(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(x0, t, noise, alpha_bar)``: noise images (N, H, W, C) to their steps ``t`` (N,) in one go."""
-    from .diffusion import linear_alpha_bar, q_sample
-
-    alpha_bar = linear_alpha_bar(50, 1e-3, 0.1)
-    betas = 1 - alpha_bar / np.concatenate([[1.0], alpha_bar[:-1]])
-    rng = np.random.default_rng(6)
-    cases = [(np.array([3, 20, 41]), "three images, three steps"), (np.array([10, 10]), "two images, one step")]
-    for t, label in cases:
-        x0, noise = rng.uniform(-1, 1, (len(t), 4, 4, 1)), rng.normal(size=(len(t), 4, 4, 1))
-        a = alpha_bar[t].reshape(-1, 1, 1, 1)
-
-        def mixed(signal, rest):
-            return signal * x0 + rest * noise
-
-        mistakes: list[Mistake] = [
-            (lambda: mixed(a, 1 - a), "take square roots: sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise."),
-            (lambda: mixed(np.sqrt(1 - a), np.sqrt(a)), "the two weights are swapped: x0 gets sqrt(alpha_bar[t])."),
-            (
-                lambda: mixed(
-                    np.sqrt(alpha_bar[t - 1]).reshape(-1, 1, 1, 1), np.sqrt(1 - alpha_bar[t - 1]).reshape(-1, 1, 1, 1)
-                ),
-                "off by one step: alpha_bar[t] already includes step t (index it with t, not t - 1).",
-            ),
-            (
-                lambda: mixed(
-                    np.sqrt(alpha_bar[t + 1]).reshape(-1, 1, 1, 1), np.sqrt(1 - alpha_bar[t + 1]).reshape(-1, 1, 1, 1)
-                ),
-                "off by one step: index alpha_bar with t itself, not t + 1.",
-            ),
-            (
-                lambda: mixed(np.sqrt(1 - betas[t]).reshape(-1, 1, 1, 1), np.sqrt(betas[t]).reshape(-1, 1, 1, 1)),
-                "that is one step of noise; use alpha_bar, the product over all steps up to t.",
-            ),
-            (lambda: mixed(np.sqrt(a[:1]), np.sqrt(1 - a[:1])), "each image has its own step: use t[i] for image i."),
-        ]
-        expected = q_sample(x0, t, noise, alpha_bar)
-        problem = _compare(_call(fn, label, x0.copy(), t.copy(), noise.copy(), alpha_bar), expected, label, mistakes)
-        if problem:
-            return _fail("q_sample", problem)
-    return _pass("q_sample", len(cases))
-
-
-def check_ddim_step(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(x_t, eps, alpha_bar_t, alpha_bar_prev)``: one deterministic DDIM update, without clipping."""
-    from .diffusion import ddim_step
-
-    rng = np.random.default_rng(7)
-    cases = [(0.05, 0.4, "from much noise"), (0.7, 0.9, "a late step"), (0.9, 1.0, "the last step, to the image")]
-    for a_t, a_prev, label in cases:
-        x_t, eps = rng.normal(size=(2, 4, 4, 1)), rng.normal(size=(2, 4, 4, 1))
-        x0 = (x_t - np.sqrt(1 - a_t) * eps) / np.sqrt(a_t)
-        mistakes: list[Mistake] = [
-            (lambda: np.sqrt(a_prev) * x0, "add the noise back: + sqrt(1 - alpha_bar_prev) * eps."),
-            (
-                lambda: np.sqrt(a_prev) * x0 + np.sqrt(1 - a_t) * eps,
-                "the noise term uses alpha_bar_prev, not alpha_bar_t.",
-            ),
-            (
-                lambda: np.sqrt(a_t) * (x_t - np.sqrt(1 - a_prev) * eps) / np.sqrt(a_prev) + np.sqrt(1 - a_t) * eps,
-                "alpha_bar_t and alpha_bar_prev are swapped.",
-            ),
-            (
-                lambda: np.sqrt(a_prev) * (x_t - np.sqrt(1 - a_t) * eps) + np.sqrt(1 - a_prev) * eps,
-                "to estimate x0, divide (x_t - sqrt(1 - alpha_bar_t) eps) by sqrt(alpha_bar_t).",
-            ),
-        ]
-        expected = ddim_step(x_t, eps, a_t, a_prev, clip=False)
-        problem = _compare(_call(fn, label, x_t.copy(), eps.copy(), a_t, a_prev), expected, label, mistakes)
-        if problem:
-            return _fail("DDIM step", problem)
-    return _pass("DDIM step", len(cases))
+def _generator_case(fake: np.ndarray, label: str, reference: Callable) -> _Case:
+    mistakes: list[Mistake] = [
+        (
+            lambda: np.mean(np.log(1 - _sigmoid(fake))),
+            "that is the saturating loss log(1 - D(G(z))): use -log D(G(z)) (label the fakes 1).",
+        ),
+        (lambda: _bce(fake, 0), "the generator wants its fakes called real: label them 1, not 0."),
+    ]
+    return _Case(label, np.asarray(reference(fake)), args=(fake,), mistakes=mistakes)
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -419,65 +354,192 @@ def _bce(logits: np.ndarray, label: float) -> float:
     return float(np.mean(np.maximum(logits, 0) - logits * label + np.log1p(np.exp(-np.abs(logits)))))
 
 
-# --- comparing and reporting ---
+# --- lesson 06: diffusion -------------------------------------------------------------------------
+
+# A short, steep linear schedule (DDPM's, over 50 steps): neighbouring steps differ enough that an
+# answer off by one step is told apart from the right one.
+_BETAS = np.linspace(1e-3, 0.1, 50)
+_ALPHA_BAR = np.cumprod(1.0 - _BETAS)
 
 
-def _run_cases(name: str, fn: Callable, cases: list, reference: Callable, mistakes_for: Callable) -> bool:
-    """Run ``fn(**kwargs)`` for each ``(kwargs, label)`` case against ``reference``; stop at the first problem."""
-    for kwargs, label in cases:
-        problem = _compare(_call(fn, label, **_copied(kwargs)), reference(**kwargs), label, mistakes_for(kwargs))
+def check_q_sample(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x0, t, noise, alpha_bar)``: noise images (N, H, W, C) to their steps ``t`` (N,) in one go."""
+    from .diffusion import q_sample  # here, not at the top: importing diffusion imports TensorFlow
+
+    rng = np.random.default_rng(6)
+    table = [(np.array([3, 20, 41]), "three images, three steps"), (np.array([10, 10]), "two images, one step")]
+    return _run_cases("q_sample", fn, [_q_sample_case(t, label, rng, q_sample) for t, label in table])
+
+
+def _q_sample_case(t: np.ndarray, label: str, rng: np.random.Generator, reference: Callable) -> _Case:
+    x0, noise = rng.uniform(-1, 1, (len(t), 4, 4, 1)), rng.normal(size=(len(t), 4, 4, 1))
+
+    def mixed(signal: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        """``signal * x0 + rest * noise``, with one weight per image (N,) broadcast over its pixels."""
+        return signal.reshape(-1, 1, 1, 1) * x0 + rest.reshape(-1, 1, 1, 1) * noise
+
+    a = _ALPHA_BAR[t]
+    mistakes: list[Mistake] = [
+        (lambda: mixed(a, 1 - a), "take square roots: sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise."),
+        (lambda: mixed(np.sqrt(1 - a), np.sqrt(a)), "the two weights are swapped: x0 gets sqrt(alpha_bar[t])."),
+        (
+            lambda: mixed(np.sqrt(_ALPHA_BAR[t - 1]), np.sqrt(1 - _ALPHA_BAR[t - 1])),
+            "off by one step: alpha_bar[t] already includes step t (index it with t, not t - 1).",
+        ),
+        (
+            lambda: mixed(np.sqrt(_ALPHA_BAR[t + 1]), np.sqrt(1 - _ALPHA_BAR[t + 1])),
+            "off by one step: index alpha_bar with t itself, not t + 1.",
+        ),
+        (
+            lambda: mixed(np.sqrt(1 - _BETAS[t]), np.sqrt(_BETAS[t])),
+            "that is one step of noise; use alpha_bar, the product over all steps up to t.",
+        ),
+        (lambda: mixed(np.sqrt(a[:1]), np.sqrt(1 - a[:1])), "each image has its own step: use t[i] for image i."),
+    ]
+    expected = reference(x0, t, noise, _ALPHA_BAR)
+    return _Case(label, expected, args=(x0, t, noise, _ALPHA_BAR), mistakes=mistakes)
+
+
+def check_ddim_step(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(x_t, eps, alpha_bar_t, alpha_bar_prev)``: one deterministic DDIM update, without clipping."""
+    from .diffusion import ddim_step  # here, not at the top: importing diffusion imports TensorFlow
+
+    rng = np.random.default_rng(7)
+    table = [(0.05, 0.4, "from much noise"), (0.7, 0.9, "a late step"), (0.9, 1.0, "the last step, to the image")]
+    return _run_cases("DDIM step", fn, [_ddim_case(*row, rng, ddim_step) for row in table])
+
+
+def _ddim_case(a_t: float, a_prev: float, label: str, rng: np.random.Generator, reference: Callable) -> _Case:
+    x_t, eps = rng.normal(size=(2, 4, 4, 1)), rng.normal(size=(2, 4, 4, 1))
+    x0 = (x_t - np.sqrt(1 - a_t) * eps) / np.sqrt(a_t)
+    mistakes: list[Mistake] = [
+        (lambda: np.sqrt(a_prev) * x0, "add the noise back: + sqrt(1 - alpha_bar_prev) * eps."),
+        (
+            lambda: np.sqrt(a_prev) * x0 + np.sqrt(1 - a_t) * eps,
+            "the noise term uses alpha_bar_prev, not alpha_bar_t.",
+        ),
+        (
+            lambda: np.sqrt(a_t) * (x_t - np.sqrt(1 - a_prev) * eps) / np.sqrt(a_prev) + np.sqrt(1 - a_t) * eps,
+            "alpha_bar_t and alpha_bar_prev are swapped.",
+        ),
+        (
+            lambda: np.sqrt(a_prev) * (x_t - np.sqrt(1 - a_t) * eps) + np.sqrt(1 - a_prev) * eps,
+            "to estimate x0, divide (x_t - sqrt(1 - alpha_bar_t) eps) by sqrt(alpha_bar_t).",
+        ),
+    ]
+    expected = reference(x_t, eps, a_t, a_prev, clip=False)
+    return _Case(label, expected, args=(x_t, eps, a_t, a_prev), mistakes=mistakes)
+
+
+# --- running cases, comparing and reporting -------------------------------------------------------
+
+
+def _keyword_cases(
+    reference: Callable[..., Any],
+    table: Sequence[tuple[dict[str, Any], str]],
+    mistakes_for: Callable[[dict[str, Any]], list[Mistake]] = lambda kwargs: [],
+) -> list[_Case]:
+    """One case per ``(kwargs, label)`` row of ``table``: the answer is ``reference(**kwargs)``, the
+    known wrong answers are ``mistakes_for(kwargs)``."""
+    return [_Case(label, reference(**kw), kwargs=kw, mistakes=mistakes_for(kw)) for kw, label in table]
+
+
+def _run_cases(name: str, fn: Callable, cases: Sequence[_Case]) -> bool:
+    """Run ``fn`` on each case in turn and print the verdict: the first problem found, or a pass."""
+    for case in cases:
+        problem = _compare(_call(fn, case), case)
         if problem:
             return _fail(name, problem)
     return _pass(name, len(cases))
 
 
-def _copied(kwargs: dict) -> dict:
-    """Fresh arrays for the student, so a function that writes into its input cannot spoil the reference."""
-    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+class _Problem(str):
+    """A verdict sentence made by :func:`_call`, told apart from a ``str`` the student's function returned."""
 
 
-def _call(fn: Callable, label: str, *args, **kwargs) -> Any:
-    """Call the student's function; turn an exception into a sentence (returned as a str)."""
+def _call(fn: Callable, case: _Case) -> Any:
+    """Call the student's function on the case; turn an exception into a :class:`_Problem` sentence."""
+    # Fresh copies, so a function that writes into its input cannot spoil the reference or the mistakes.
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        return f"case '{label}': not implemented yet (the function raised NotImplementedError)."
+        return _Problem(f"case '{case.label}': not implemented yet (the function raised NotImplementedError).")
     except Exception as err:  # noqa: BLE001  (any error is feedback for the student)
-        options = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if not isinstance(v, np.ndarray))
-        return f"case '{label}' ({options or 'no options'}): your function raised {type(err).__name__}: {err}"
+        where = f"case '{case.label}' ({case.options or 'no options'})"
+        return _Problem(f"{where}: your function raised {type(err).__name__}: {err}")
 
 
-def _compare(got: Any, expected: np.ndarray, label: str, mistakes: Iterable[Mistake]) -> str | None:
-    """``None`` if ``got`` matches, else a sentence saying what is wrong."""
-    if isinstance(got, str):
+def _compare(got: Any, case: _Case) -> str | None:
+    """``None`` if ``got`` is the case's answer, else a sentence saying what is wrong: the call failed,
+    nothing or no numbers came back, a known mistake, the shape, or the values (a whole number exactly)."""
+    if isinstance(got, _Problem):
         return got
+    where = f"case '{case.label}'"
     if got is None:
-        return f"case '{label}': your function returned None. Fill in its body and return the result."
-    got = np.asarray(got)
-    for wrong_answer, message in mistakes:
-        wrong = wrong_answer()
-        if not _close(got, expected) and _close(got, wrong):
-            return f"case '{label}': {message}"
-    if got.shape != expected.shape:
-        hint = _shape_hint(got.shape, expected.shape)
-        return f"case '{label}': output shape: expected {expected.shape}, got {got.shape}. {hint}"
-    if _close(got, expected):
+        return f"{where}: your function returned None. Fill in its body and return the result."
+    expected, answer = np.asarray(case.expected), _numbers(got)
+    if answer is None:
+        wanted = "one number" if expected.ndim == 0 else f"an array of numbers of shape {expected.shape}"
+        return f"{where}: your function returned {_described(got)}; expected {wanted}."
+    if _matches(answer, expected):
         return None
-    return f"case '{label}': {_value_hint(got, expected)}"
+    for wrong_answer, message in case.mistakes:
+        if _matches(answer, wrong_answer()):
+            return f"{where}: {message}"
+    if answer.shape != expected.shape:
+        hint = _shape_hint(answer.shape, expected)
+        return f"{where}: output shape: expected {expected.shape}, got {answer.shape}. {hint}"
+    if _is_count(expected) and expected.ndim == 0:
+        options = f" ({case.options})" if case.options else ""
+        return f"{where}{options}: expected {expected}, got {got!r}."
+    return f"{where}: {_value_hint(answer, expected)}"
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and np.allclose(a, b, rtol=_RTOL, atol=_ATOL)
+def _numbers(got: Any) -> np.ndarray | None:
+    """``got`` as an array of numbers (a NumPy array, a tensor, a number, a list); ``None`` if it holds
+    anything else (text, booleans, a ragged list, an object)."""
+    if isinstance(got, (str, bytes)):  # NumPy would make an array of text, not refuse
+        return None
+    try:
+        answer = np.asarray(got)
+    except (TypeError, ValueError):  # ragged lists, objects NumPy cannot convert
+        return None
+    return answer if answer.dtype.kind in "iuf" else None
 
 
-def _shape_hint(got: tuple, expected: tuple) -> str:
-    if not expected:
+def _described(got: Any) -> str:
+    """What a student's non-numeric answer is, in words: ``a str ('320')``, ``an array of bool``."""
+    if hasattr(got, "dtype"):  # a NumPy array or a tensor: its element type says what went wrong
+        return f"an array of {getattr(got.dtype, 'name', got.dtype)}"
+    kind = type(got).__name__
+    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind} ({reprlib.repr(got)})"
+
+
+def _is_count(expected: np.ndarray) -> bool:
+    return expected.dtype.kind in "iu"
+
+
+def _matches(answer: np.ndarray, expected: Any) -> bool:
+    """Same shape and values: counts exactly (a tolerance would pass a few missing parameters in
+    millions), everything else to within ``_RTOL`` and ``_ATOL``."""
+    expected = np.asarray(expected)
+    if answer.shape != expected.shape:
+        return False
+    if _is_count(expected):
+        return bool(np.array_equal(answer, expected))
+    return bool(np.allclose(answer, expected, rtol=_RTOL, atol=_ATOL))
+
+
+def _shape_hint(got: tuple, expected: np.ndarray) -> str:
+    if expected.ndim == 0:
+        if _is_count(expected):
+            return "Return one whole number, not a list or an array."
         return "Return one number: average the per-example values over the batch."
-    if len(got) != len(expected):
+    if len(got) != expected.ndim:
         return "The number of dimensions differs: keep the layout of the input (NHWC for batches)."
     spatial = slice(-3, -1) if len(got) == 4 else slice(0, 2)
-    delta = np.subtract(got[spatial], expected[spatial])
+    delta = np.subtract(got[spatial], expected.shape[spatial])
     if np.all(delta == -1):
         return "Off by one: there are H - kh + 1 positions along H (not H - kh), so your loops stop one short."
     if np.all(delta == 1):

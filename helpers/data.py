@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write, checked_download
+from .files import checked_download
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -89,15 +89,6 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             f"but the file holds {len(raw)} bytes. {_FIX_ADVICE}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
-
-
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write a uint8 array as a gzipped IDX file, atomically (used to ship small test sets)."""
-    array = np.asarray(array)
-    if array.dtype != np.uint8 or array.ndim == 0:
-        raise ValueError(f"array: expected a uint8 array with at least one dimension, got {array.dtype} {array.shape}")
-    header = bytes([0, 0, _IDX_UBYTE, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    atomic_write(path, gzip.compress(header + array.tobytes(), mtime=0))
 
 
 def fashion_mnist_dirs() -> list[Path]:

@@ -1,8 +1,8 @@
 """Lesson 06's diffusion model: noise schedules, ``q_sample``, a small class-conditional U-Net, the
 noise-prediction train step, and the DDPM and DDIM samplers with classifier-free guidance.
 
-Conventions: images are (N, 28, 28, 1) in [-1, 1], as in lesson 05. Time steps are integers
-``t = 0 .. T-1``; ``alpha_bar[t]`` is the share of signal variance left after noising steps 0..t, so
+Conventions: images are (N, 28, 28, 1) in [-1, 1], as in lesson 05. Diffusion time is an integer
+timestep ``t = 0 .. T-1``; ``alpha_bar[t]`` is the share of signal variance left after noising timesteps 0..t, so
 ``x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps``. Class labels are 0..9, and
 ``NO_CLASS`` (10) stands for "no label": the network learns both, which is what guidance needs.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .environment import keras, tf
-from .models import PRETRAINED_DIR, load_recorded_model
+from .models import PRETRAINED_DIR, load_recorded
+from .pixels import IMAGE_SHAPE, to_pixels
 
 layers = keras.layers
-IMAGE_SHAPE = (28, 28, 1)
 TIMESTEPS = 1000
 NUM_CLASSES = 10
 NO_CLASS = NUM_CLASSES  # the label the network sees when it is not told a class
@@ -43,7 +43,7 @@ def linear_alpha_bar(timesteps: int = TIMESTEPS, beta_start: float = 1e-4, beta_
 def cosine_alpha_bar(timesteps: int = TIMESTEPS, offset: float = 0.008) -> np.ndarray:
     """The cosine schedule (Nichol and Dhariwal, 2021): ``alpha_bar`` (T,) follows a squared cosine.
 
-    Each step's ``beta`` is capped at 0.999, so the last step does not divide by zero.
+    Each timestep's ``beta`` is capped at 0.999, so the last one does not divide by zero.
     """
     if timesteps < 1 or offset <= 0:
         raise ValueError(f"timesteps, offset: expected T >= 1 and offset > 0, got {timesteps}, {offset}")
@@ -56,15 +56,17 @@ ALPHA_BAR = cosine_alpha_bar()  # the course's schedule, for training and sampli
 
 
 def q_sample(x0, t, noise, alpha_bar: np.ndarray = ALPHA_BAR):
-    """Noise clean images ``x0`` (N, H, W, C) to steps ``t`` (N,) in one go, with the noise ``eps`` given.
+    """Noise clean images ``x0`` (N, H, W, C) to timesteps ``t`` (N,) in one go, with the noise ``eps`` given.
 
     ``x_t = sqrt(alpha_bar[t]) * x0 + sqrt(1 - alpha_bar[t]) * noise``. NumPy in, NumPy out; tensors in,
-    tensors out (so the train step can use it).
+    tensors out (so the train step can use it). NumPy images must be floats: the result keeps their dtype.
     """
     if isinstance(x0, tf.Tensor):
         signal = tf.reshape(tf.gather(tf.constant(alpha_bar, tf.float32), t), (-1, 1, 1, 1))
         return tf.sqrt(signal) * x0 + tf.sqrt(1.0 - signal) * noise
     x0, noise, t = np.asarray(x0), np.asarray(noise), np.asarray(t)
+    if not np.issubdtype(x0.dtype, np.floating):
+        raise ValueError(f"x0: expected float images in [-1, 1] (pixels.from_pixels converts 0..255), got {x0.dtype}")
     if x0.shape != noise.shape or t.shape != (len(x0),):
         raise ValueError(f"x0, noise, t: expected shapes (N, ...), the same, and (N,); got {x0.shape}, "
                          f"{noise.shape}, {t.shape}")  # fmt: skip
@@ -76,7 +78,7 @@ def q_sample(x0, t, noise, alpha_bar: np.ndarray = ALPHA_BAR):
 
 
 def time_embedding(t: tf.Tensor, dim: int) -> tf.Tensor:
-    """Sinusoidal embedding of integer steps (N,) -> (N, dim): sines and cosines of ``t`` at
+    """Sinusoidal embedding of integer timesteps (N,) -> (N, dim): sines and cosines of ``t`` at
     ``dim / 2`` frequencies, geometrically spaced from 1 down to 1/10,000 (as in the Transformer)."""
     half = dim // 2
     frequencies = tf.exp(-math.log(10_000.0) * tf.range(half, dtype=tf.float32) / half)
@@ -86,7 +88,7 @@ def time_embedding(t: tf.Tensor, dim: int) -> tf.Tensor:
 
 @keras.saving.register_keras_serializable(package="course")
 class TimeEmbedding(layers.Layer):
-    """Keras layer around :func:`time_embedding`: steps (N,) -> (N, dim)."""
+    """Keras layer around :func:`time_embedding`: timesteps (N,) -> (N, dim)."""
 
     def __init__(self, dim: int, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -121,7 +123,7 @@ def build_unet(widths: Sequence[int] = (16, 32, 64), embedding_dim: int = 128, g
 
     One residual block per level at 28, 14 and 7 pixels (``widths`` channels), stride-2 convolutions
     down, nearest-neighbour upsampling up, where the down path's maps of the same size are concatenated
-    (skip connections) before the level's block. The time step and the class (0..9, or ``NO_CLASS``) are embedded,
+    (skip connections) before the level's block. The timestep and the class (0..9, or ``NO_CLASS``) are embedded,
     added, and fed to every block.
     """
     widths = tuple(int(w) for w in widths)
@@ -131,9 +133,9 @@ def build_unet(widths: Sequence[int] = (16, 32, 64), embedding_dim: int = 128, g
             f"and an even embedding_dim >= 2, got {widths} and {embedding_dim}"
         )
     image = keras.Input(IMAGE_SHAPE, name="noisy_image")
-    step = keras.Input((), dtype="int32", name="step")
+    t = keras.Input((), dtype="int32", name="timestep")
     label = keras.Input((), dtype="int32", name="label")
-    embedding = TimeEmbedding(embedding_dim, name="time_sinusoids")(step)
+    embedding = TimeEmbedding(embedding_dim, name="time_sinusoids")(t)
     embedding = layers.Dense(embedding_dim, activation="swish", name="time_dense")(embedding)
     embedding = embedding + layers.Embedding(NUM_CLASSES + 1, embedding_dim, name="class_embedding")(label)
     embedding = layers.Dense(embedding_dim, activation="swish", name="embedding_dense")(embedding)
@@ -151,7 +153,7 @@ def build_unet(widths: Sequence[int] = (16, 32, 64), embedding_dim: int = 128, g
     x = layers.GroupNormalization(groups, name="out_norm")(x)
     x = layers.Activation("swish", name="out_act")(x)
     noise = layers.Conv2D(1, 3, padding="same", name="noise", kernel_initializer="zeros")(x)
-    return keras.Model([image, step, label], noise, name="unet")
+    return keras.Model([image, t, label], noise, name="unet")
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -160,16 +162,16 @@ def build_unet(widths: Sequence[int] = (16, 32, 64), embedding_dim: int = 128, g
 def make_train_step(
     model: keras.Model,
     optimizer: keras.optimizers.Optimizer,
-    noise: tf.random.Generator,
+    rng: tf.random.Generator,
     label_dropout: float = 0.1,
     alpha_bar: np.ndarray = ALPHA_BAR,
 ):
     """One step of noise prediction: ``(images (N, 28, 28, 1) in [-1, 1], labels (N,)) -> {"loss": mse}``.
 
-    Each image gets a random step ``t`` and noise ``eps``; the network sees ``x_t`` and must predict
+    Each image gets a random timestep ``t`` and noise ``eps``; the network sees ``x_t`` and must predict
     ``eps`` (mean squared error). With probability ``label_dropout`` a label is replaced by ``NO_CLASS``,
     so the same network also learns to denoise without being told the class (classifier-free guidance).
-    All randomness comes from ``noise``, a seeded generator, so a resumed run repeats exactly.
+    All randomness comes from ``rng``, a seeded generator, so a resumed run repeats exactly.
     """
     if not 0.0 <= label_dropout < 1.0:
         raise ValueError(f"label_dropout: expected a probability in [0, 1), got {label_dropout}")
@@ -178,9 +180,9 @@ def make_train_step(
     @tf.function
     def train_step(images: tf.Tensor, labels: tf.Tensor) -> dict[str, tf.Tensor]:
         n = tf.shape(images)[0]
-        t = noise.uniform((n,), 0, timesteps, dtype=tf.int32)
-        eps = noise.normal(tf.shape(images))
-        dropped = noise.uniform((n,)) < label_dropout
+        t = rng.uniform((n,), 0, timesteps, dtype=tf.int32)
+        eps = rng.normal(tf.shape(images))
+        dropped = rng.uniform((n,)) < label_dropout
         labels = tf.where(dropped, NO_CLASS, tf.cast(labels, tf.int32))
         noisy = q_sample(images, t, eps, alpha_bar)
         with tf.GradientTape() as tape:
@@ -201,10 +203,10 @@ def guided_noise(eps_conditional, eps_unconditional, guidance: float):
 
 
 def ddim_step(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float = 0.0, noise=None, clip: bool = True):
-    """One DDIM update (Song et al., 2021) from ``x_t`` to the earlier step whose ``alpha_bar`` is ``alpha_bar_prev``.
+    """One DDIM update (Song et al., 2021): from ``x_t`` to an earlier timestep, with ``alpha_bar_prev``.
 
     Estimate the clean image ``x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)``, then noise it back to the
-    earlier step. ``eta = 0`` is deterministic; ``eta = 1`` adds fresh ``noise`` with DDPM's posterior
+    earlier timestep. ``eta = 0`` is deterministic; ``eta = 1`` adds fresh ``noise`` with DDPM's posterior
     variance, so DDIM over all T steps is then DDPM's ancestral sampler. NumPy arrays or tensors, (N, H, W, C).
 
     ``clip`` keeps ``x0`` in the pixel range [-1, 1] and re-derives ``eps`` from the clipped ``x0``, so the
@@ -223,8 +225,8 @@ def ddim_step(x_t, eps, alpha_bar_t: float, alpha_bar_prev: float, eta: float = 
     return x_prev + sigma * noise if sigma > 0 else x_prev
 
 
-def sampling_steps(steps: int, timesteps: int = TIMESTEPS) -> np.ndarray:
-    """The ``steps`` time steps a sampler visits, from ``T - 1`` down to 0, evenly spaced."""
+def sampling_timesteps(steps: int, timesteps: int = TIMESTEPS) -> np.ndarray:
+    """The timesteps a sampler of ``steps`` steps visits, from ``T - 1`` down to 0, evenly spaced."""
     if not 1 <= steps <= timesteps:
         raise ValueError(f"steps: expected 1 <= steps <= {timesteps}, got {steps}")
     return np.unique(np.linspace(timesteps - 1, 0, steps).round().astype(int))[::-1]
@@ -266,8 +268,8 @@ def sample(
         raise ValueError(f"eta: expected 0 <= eta <= 1, got {eta}")
     rng = np.random.default_rng(seed)
     start = rng.standard_normal((n, *IMAGE_SHAPE)).astype(np.float32)
-    visited = sampling_steps(steps)
-    pairs = list(zip(visited, [*visited[1:], None]))  # (step, the earlier step it jumps to; None: the end)
+    visited = sampling_timesteps(steps)
+    pairs = list(zip(visited, [*visited[1:], None]))  # (t, the earlier timestep it jumps to; None: the end)
     predict = _noise_predictor(model)
     finished, paths = [], []
     for j in range(0, n, batch_size):
@@ -316,8 +318,8 @@ def _build_noise_predictor(model: keras.Model):
     @tf.function(reduce_retracing=True)
     def both(x, t, labels):
         b = tf.shape(x)[0]
-        steps = tf.fill((2 * b,), t)
-        eps = model([tf.concat([x, x], 0), steps, tf.concat([labels, tf.fill((b,), NO_CLASS)], 0)], training=False)
+        both_t = tf.fill((2 * b,), t)
+        eps = model([tf.concat([x, x], 0), both_t, tf.concat([labels, tf.fill((b,), NO_CLASS)], 0)], training=False)
         return eps[:b], eps[b:]
 
     @tf.function(reduce_retracing=True)
@@ -343,13 +345,9 @@ def load_pretrained(path: str | Path = MODEL_PATH) -> keras.Model:
     Its file is checked against the size and SHA-256 in its JSON record; the record's default
     sampler settings become ``model.sampling_defaults`` (``{"steps": ..., "guidance": ...}``).
     """
-    from .files import read_record
-
-    fix = "Restore it with: git checkout -- data/pretrained"
-    model = load_recorded_model(path, build_unet, fix)
-    record = read_record(path, fix)
-    sampler = record["sampler"]
-    model.sampling_defaults = {"steps": int(sampler["steps"]), "guidance": float(sampler["guidance"])}
+    model, record = load_recorded(path, build_unet, "Restore it with: git checkout -- data/pretrained")
+    settings = record["sampler"]
+    model.sampling_defaults = {"steps": int(settings["steps"]), "guidance": float(settings["guidance"])}
     return model
 
 
@@ -363,18 +361,15 @@ def evaluate(
 ) -> dict:
     """Draw ``n`` class-conditional samples, an equal share of each class, and score them.
 
-    Returns ``{"fid": ..., "class_accuracy": [10 shares], "class_shares": [10 shares], "spread": ...,
-    "ms_per_sample": ...}``: FID against ``real_features`` (lesson 03's classifier features of real
-    images; ``n`` defaults to as many), the share of each class's samples that the classifier labels
-    as the class asked for, the share of all samples it gives each class (lesson 05's class coverage,
-    :func:`helpers.metrics.class_coverage`), how varied each class's samples are
-    (:func:`helpers.metrics.within_class_spread` of their features), and the sampling time per image
-    on this machine.
+    Returns :func:`helpers.metrics.score_images`' scores with the labels asked for (``"fid"`` against
+    ``real_features``, lesson 03's classifier features of real images, ``n`` defaulting to as many;
+    ``"class_accuracy"``, ``"class_shares"``, ``"mean_confidence"``, ``"spread"``) and
+    ``"ms_per_sample"``, the sampling time per image on this machine: the keys of
+    :func:`helpers.gan.evaluate`, plus ``class_accuracy``.
     """
     import time
 
     from . import metrics
-    from .gan import to_pixels
 
     n = len(real_features) if n is None else n
     if n < NUM_CLASSES or n % NUM_CLASSES:
@@ -383,13 +378,4 @@ def evaluate(
     start = time.perf_counter()
     images = to_pixels(sample(model, n, labels, seed=seed, steps=steps, guidance=guidance))
     seconds = time.perf_counter() - start
-    probabilities = metrics.class_probabilities(images)
-    predicted = probabilities.argmax(axis=1)
-    features = metrics.classifier_features(images)
-    return {
-        "fid": metrics.fid(features, real_features),
-        "class_accuracy": [float(np.mean(predicted[labels == c] == c)) for c in range(NUM_CLASSES)],
-        "class_shares": metrics.class_coverage(probabilities)[0].tolist(),
-        "spread": metrics.within_class_spread(features, labels),
-        "ms_per_sample": 1000 * seconds / n,
-    }
+    return {**metrics.score_images(images, real_features, labels), "ms_per_sample": 1000 * seconds / n}

@@ -7,17 +7,18 @@ the only place in the course that silences anything.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
 import random
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
 from .profiles import profile
+from .python_support import python_advice
 
 # Must be set before TensorFlow's C++ runtime starts; setdefault lets a curious student override it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -49,8 +50,6 @@ try:
         # The first device query loads the CUDA stubs, which print their own notices.
         _GPUS = tf.config.list_physical_devices("GPU")
 except ImportError as err:  # say what to do, instead of a bare "No module named 'tensorflow'"
-    from .readiness import python_advice
-
     advice = python_advice() or "Install the course's requirements: pip install -r requirements.txt."
     raise ImportError(f"TensorFlow cannot be imported ({err}). {advice}") from err
 
@@ -88,26 +87,36 @@ def device_name() -> str:
     return "GPU" if _GPUS else "CPU"
 
 
-_PROC_STATUS = Path("/proc/self/status")
+def machine_description() -> str:
+    """What this machine computes on, in words, for benchmark results and training records.
 
-
-def peak_memory_bytes() -> int | None:
-    """The most memory (resident set size) this process has held since it started, in bytes.
-
-    On Linux this is ``VmHWM``: ``getrusage``'s figure would also count the memory of the process
-    that started this one (a Jupyter kernel started from a big process inherits its peak).
-    ``None`` on Windows, which has no ``resource`` module to ask.
+    ``"CPU only, 2 cores"`` without a GPU; ``"1 GPU (NVIDIA H200), 16 CPU cores"`` or
+    ``"2 GPUs (2x NVIDIA A100-SXM4-40GB), 32 CPU cores"`` with them. Cores are those this process may
+    run on (a container's cpuset, not all the host's); GPUs are those TensorFlow sees.
     """
-    if _PROC_STATUS.exists():
-        for line in _PROC_STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
+    cores = _usable_cores()
+    if not _GPUS:
+        return f"CPU only, {cores} cores"
+    names = collections.Counter(_gpu_name(gpu) for gpu in _GPUS)
+    kinds = ", ".join(name if count == 1 else f"{count}x {name}" for name, count in names.items())
+    return f"{len(_GPUS)} GPU{'s' if len(_GPUS) > 1 else ''} ({kinds}), {cores} CPU cores"
+
+
+def _usable_cores() -> int:
+    # os.cpu_count() counts the machine's cores; a process pinned to fewer (taskset, a container's
+    # cpuset) runs on those only. Python 3.13's os.process_cpu_count() says the same.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _gpu_name(gpu) -> str:
+    """The GPU's model name (``"NVIDIA H200"``) where TensorFlow can tell, else its device name."""
     try:
-        import resource
-    except ImportError:
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, others kibibytes
+        details = tf.config.experimental.get_device_details(gpu)
+    except ValueError:  # a device TensorFlow did not list itself: it knows nothing about it
+        details = {}
+    return details.get("device_name") or gpu.name.removeprefix("/physical_device:")
 
 
 def status_line() -> str:

@@ -1,8 +1,8 @@
 """Lesson 05's GAN: a DCGAN for 28x28 Fashion-MNIST, its losses, a train step written with GradientTape,
 and the 2-D ring of Gaussians it warms up on.
 
-Images inside the GAN are in [-1, 1] (the generator ends in tanh); ``to_pixels`` turns them back
-into 0..255 for plots and for the classifier that FID uses.
+Images inside the GAN are in [-1, 1] (the generator ends in tanh); :func:`helpers.pixels.to_pixels`
+turns them back into 0..255 for plots and for the classifier that scores them (:func:`evaluate`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy as np
 
 from .environment import keras, tf
 from .models import PRETRAINED_DIR, load_recorded_model
+from .pixels import IMAGE_SHAPE, to_pixels
 
 layers = keras.layers
-IMAGE_SHAPE = (28, 28, 1)
 GENERATOR_PATH = PRETRAINED_DIR / "fashion_generator.weights.h5"
 
 
@@ -96,13 +96,13 @@ def make_train_step(
     discriminator: keras.Model,
     generator_optimizer: keras.optimizers.Optimizer,
     discriminator_optimizer: keras.optimizers.Optimizer,
-    noise: tf.random.Generator | None = None,
+    rng: tf.random.Generator | None = None,
     real_label: float = 1.0,
 ) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
     """One compiled GAN step on a batch of real samples (B, ...), images (B, 28, 28, 1) in [-1, 1].
 
     The batch size is read from the batch itself, so a short last batch works. Each network has its
-    own optimizer and is updated only from its own loss. Latent codes come from ``noise`` (seed 0 by
+    own optimizer and is updated only from its own loss. Latent codes come from ``rng`` (seed 0 by
     default), whose state a checkpoint can save. Returns the two losses and the mean probabilities D
     gave to real and to generated samples.
     """
@@ -112,11 +112,11 @@ def make_train_step(
         )
     require_matching_pair(generator, discriminator)
     latent_dim = generator.input_shape[-1]
-    noise = tf.random.Generator.from_seed(0) if noise is None else noise
+    rng = tf.random.Generator.from_seed(0) if rng is None else rng
 
     @tf.function
     def train_step(real_images: tf.Tensor) -> dict[str, tf.Tensor]:
-        codes = noise.normal((tf.shape(real_images)[0], latent_dim))
+        codes = rng.normal((tf.shape(real_images)[0], latent_dim))
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = generator(codes, training=True)
             real_logits = discriminator(real_images, training=True)
@@ -173,16 +173,22 @@ def sample(generator: keras.Model, n: int, seed: int = 0, batch_size: int = 1000
     return generator.predict(codes, batch_size=batch_size, verbose=0)
 
 
-def generator_fid(generator: keras.Model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> float:
-    """FID of ``n`` samples (default: as many as ``real_features`` rows) against real images' features.
+def evaluate(generator: keras.Model, real_features: np.ndarray, n: int | None = None, seed: int = 0) -> dict:
+    """Draw ``n`` samples (default: as many as ``real_features`` rows) and score them.
 
-    The one recipe used everywhere: sample, turn into pixels, take the shipped classifier's features
-    (:func:`helpers.metrics.classifier_features`), compare with :func:`helpers.metrics.fid`.
+    The one recipe for scoring a generator: sample, turn into pixels, score with the shipped classifier
+    (:func:`helpers.metrics.score_images`). Returns ``{"fid", "class_shares", "mean_confidence",
+    "spread", "ms_per_sample"}``, the keys of :func:`helpers.diffusion.evaluate` but ``class_accuracy``:
+    an unconditional generator is asked for no class.
     """
+    import time
+
     from . import metrics
 
-    samples = sample(generator, len(real_features) if n is None else n, seed=seed)
-    return metrics.fid(metrics.classifier_features(to_pixels(samples)), real_features)
+    start = time.perf_counter()
+    images = to_pixels(sample(generator, len(real_features) if n is None else n, seed=seed))
+    seconds = time.perf_counter() - start
+    return {**metrics.score_images(images, real_features), "ms_per_sample": 1000 * seconds / len(images)}
 
 
 def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
@@ -194,16 +200,6 @@ def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
     """
     fix = "Restore it with 'git checkout -- data/pretrained' or retrain it with 'python -m helpers.train generator'."
     return load_recorded_model(path, build_generator, fix)
-
-
-def to_pixels(images: np.ndarray) -> np.ndarray:
-    """GAN images in [-1, 1] -> float32 pixel values 0..255 (same shape)."""
-    return ((np.asarray(images, dtype=np.float32) + 1.0) * 127.5).clip(0.0, 255.0)
-
-
-def from_pixels(images: np.ndarray) -> np.ndarray:
-    """Pixel values 0..255 (uint8 or float) -> float32 in [-1, 1] (same shape)."""
-    return np.asarray(images, dtype=np.float32) / 127.5 - 1.0
 
 
 def ring_of_gaussians(

@@ -1,6 +1,7 @@
 """Lesson 05's GAN trained through the course's resumable loop (:mod:`helpers.loop`).
 
-``python -m helpers.train generator`` uses it to train the generator shipped in ``data/pretrained/``.
+``python -m helpers.train generator`` uses it to train the generator shipped in ``data/pretrained/``;
+:func:`lesson_dcgan` is the DCGAN that notebook 05 trains and ``benchmarks/`` measure.
 """
 
 from __future__ import annotations
@@ -9,15 +10,24 @@ import numpy as np
 
 from . import gan
 from .environment import keras
-from .loop import ResumableTraining, ema_setting
+from .loop import ResumableTraining
+from .pixels import require_unit_range
+
+# Lesson 05's DCGAN: the networks' sizes and the training settings, in one place (notebook 05 checks that
+# it trains these; benchmarks/gan_quality.py and benchmarks/generators.py train them as "the lesson's").
+LESSON_DCGAN = {
+    "generator": {"latent_dim": 64, "width": 128},
+    "discriminator": {"width": 32},
+    "training": {"learning_rate": 4e-4, "beta_1": 0.5, "batch_size": 64, "ema_decay": 0.999},
+}
 
 
 class GanTraining(ResumableTraining):
     """A generator, a discriminator, an Adam optimizer for each, and the GAN step of :mod:`helpers.gan`.
 
     Everything else (budget, batches, checkpoint, interrupt, schedule) is :class:`ResumableTraining`'s.
-    ``ema_decay`` keeps a moving average of the generator's weights in ``ema_generator``; ``sampler``
-    is the network to draw samples from (the average when there is one).
+    ``ema_decay`` keeps a moving average of the generator's weights in ``ema_generator``;
+    ``sampling_model`` is the network to draw samples from (the average when there is one).
     """
 
     def __init__(
@@ -40,7 +50,7 @@ class GanTraining(ResumableTraining):
             learning_rate=learning_rate,
             batch_size=batch_size,
             seed=seed,
-            ema=ema_setting("generator", ema_decay),
+            ema=None if ema_decay is None else ("generator", ema_decay),
             learning_rate_decay=learning_rate_decay,
             settings={"beta_1": beta_1, "real_label": real_label},
         )
@@ -50,27 +60,36 @@ class GanTraining(ResumableTraining):
             discriminator,
             self.optimizers["generator"],
             self.optimizers["discriminator"],
-            self.noise,
+            self.rng,
             real_label,
         )
 
     @property
     def ema_generator(self) -> keras.Model | None:
+        """The moving average of the generator's weights, or None without ``ema_decay``."""
         return self.averages.get("generator")
 
     @property
-    def sampler(self) -> keras.Model:
+    def sampling_model(self) -> keras.Model:
+        """The generator to draw samples from: the moving average when there is one."""
         return self.ema_generator or self.generator
 
     def check_data(self, data: np.ndarray) -> np.ndarray:
-        """Real samples shaped as the discriminator's input; images must be in [-1, 1], as the generator's."""
+        """Real samples shaped as the discriminator's input; images (N, H, W, C) must be in [-1, 1], as generated."""
         data = super().check_data(data)
         expected = tuple(self.discriminator.input_shape[1:])
         if data.shape[1:] != expected:
             raise ValueError(f"images: expected shape (N, {', '.join(map(str, expected))}), got {data.shape}")
-        if data.ndim == 4 and (data.min() < -1.0 - 1e-6 or data.max() > 1.0 + 1e-6):
-            raise ValueError(
-                f"images: expected values in [-1, 1] (gan.from_pixels converts 0..255), "
-                f"got {data.min():g}..{data.max():g}"
-            )
+        if data.ndim == 4:  # the toy GAN's 2-D points may lie anywhere
+            require_unit_range(data, "images")
         return data
+
+
+def lesson_dcgan(seed: int = 0) -> GanTraining:
+    """Lesson 05's DCGAN (:data:`LESSON_DCGAN`), untrained, ready to train on images in [-1, 1]."""
+    return GanTraining(
+        gan.build_generator(**LESSON_DCGAN["generator"]),
+        gan.build_discriminator(**LESSON_DCGAN["discriminator"]),
+        **LESSON_DCGAN["training"],
+        seed=seed,
+    )

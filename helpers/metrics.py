@@ -1,10 +1,13 @@
-"""Measuring models: classification metrics (lesson 03) and FID, a Fréchet distance of features (lesson 05)."""
+"""Measuring models: classification metrics (lessons 03 and 04), and scores of generated images (lessons
+05 and 06): FID, a Fréchet distance of the shipped classifier's features, class coverage and spread."""
 
 from __future__ import annotations
 
 import functools
 
 import numpy as np
+
+from .pixels import require_image_shape
 
 
 def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -88,7 +91,7 @@ def classifier_features(images: np.ndarray, model=None, layer: str = "dense", ba
 
     Args:
         images: shape (N, 28, 28, 1), raw pixel values 0..255 (convert a generator's [-1, 1] output
-            with ``(x + 1) * 127.5``).
+            with :func:`helpers.pixels.to_pixels`).
         model: a classifier with a layer named ``layer``; default the shipped one.
 
     Returns:
@@ -111,8 +114,7 @@ def _shipped_classifier():
 
 def _fashion_images(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
-        raise ValueError(f"images: expected shape (N, 28, 28, 1) with values 0..255, got {images.shape}")
+    require_image_shape(images)
     return images
 
 
@@ -165,3 +167,31 @@ def mode_counts(points: np.ndarray, centers: np.ndarray, max_distance: float) ->
     nearest = distances.argmin(axis=1)
     close = distances[np.arange(len(points)), nearest] <= max_distance
     return np.bincount(nearest[close], minlength=len(centers))
+
+
+def score_images(images: np.ndarray, real_features: np.ndarray, labels: np.ndarray | None = None) -> dict:
+    """Scores of generated images (N, 28, 28, 1), pixel values 0..255, against real images' features (M, D).
+
+    Returns ``{"fid", "class_shares", "mean_confidence", "spread"}``: :func:`fid` of the shipped
+    classifier's features, :func:`class_coverage`'s shares (10,) and confidence, and
+    :func:`within_class_spread` within the classes the classifier sees. With ``labels`` (N,), the class
+    each image was asked to be, ``spread`` is within those classes, and ``class_accuracy`` (10,) adds
+    the share of each class's images that the classifier labels as asked.
+    """
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),):
+            raise ValueError(f"labels: expected shape ({len(images)},), one per image, got {labels.shape}")
+    probabilities = class_probabilities(images)
+    predicted = probabilities.argmax(axis=1)
+    features = classifier_features(images)
+    shares, confidence = class_coverage(probabilities)
+    scores = {
+        "fid": fid(features, real_features),
+        "class_shares": shares.tolist(),
+        "mean_confidence": confidence,
+        "spread": within_class_spread(features, predicted if labels is None else labels),
+    }
+    if labels is not None:
+        scores["class_accuracy"] = [float(np.mean(predicted[labels == c] == c)) for c in range(shares.size)]
+    return scores

@@ -118,8 +118,8 @@ def load_pretrained_classifier(path: str | Path = CLASSIFIER_PATH) -> keras.Mode
     return load_recorded_model(path, build_classifier, fix)
 
 
-def load_recorded_model(path: str | Path, build: Callable[..., keras.Model], fix: str) -> keras.Model:
-    """A shipped model: ``build(**config)`` with the ``config`` of its JSON record, then its weights file.
+def load_recorded(path: str | Path, build: Callable[..., keras.Model], fix: str) -> tuple[keras.Model, dict]:
+    """A shipped model and its JSON record: ``build(**config)`` with the record's ``config``, then the weights file.
 
     The file holds weights only (``.weights.h5``), so any Keras the course supports reads it: a whole
     ``.keras`` file also stores each layer's constructor arguments, and a Keras older than the one that
@@ -141,7 +141,12 @@ def load_recorded_model(path: str | Path, build: Callable[..., keras.Model], fix
         raise ValueError(
             f"{path}: its weights do not fit {build.__name__}(**{record['config']}) ({first_line}). {fix}"
         ) from err
-    return model
+    return model, record
+
+
+def load_recorded_model(path: str | Path, build: Callable[..., keras.Model], fix: str) -> keras.Model:
+    """The model of :func:`load_recorded`, without its record."""
+    return load_recorded(path, build, fix)[0]
 
 
 # VGG configuration D of Simonyan & Zisserman (2014): channels of each 3x3 convolution, "M" for 2x2 max pooling.

@@ -1,4 +1,4 @@
-"""The sample photos shipped in ``data/images/``, loaded for display or as a model's input."""
+"""The example photos shipped in ``data/images/``, loaded for display or as a model's input."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from .data import DATA_DIR
 IMAGES_DIR = DATA_DIR / "images"
 
 
-def sample_photos() -> list[Path]:
-    """Paths of the sample photos shipped in ``data/images/`` (sorted)."""
+def example_photos() -> list[Path]:
+    """Paths of the example photos shipped in ``data/images/`` (sorted)."""
     return sorted(p for p in IMAGES_DIR.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
 
 
 def load_photo(name: str, size: Sequence[int] | None = None, grayscale: bool = False) -> np.ndarray:
-    """Load a sample photo from ``data/images/`` by file stem (``"cat"``) or file name.
+    """Load a example photo from ``data/images/`` by file stem (``"cat"``) or file name.
 
     Args:
         size: ``(height, width)`` to resize to, or ``None`` for the original size.
@@ -30,9 +30,9 @@ def load_photo(name: str, size: Sequence[int] | None = None, grayscale: bool = F
     """
     from PIL import Image
 
-    matches = [p for p in sample_photos() if name in (p.stem, p.name)]
+    matches = [p for p in example_photos() if name in (p.stem, p.name)]
     if not matches:
-        raise ValueError(f"name: no photo {name!r} in {IMAGES_DIR}; available: {[p.stem for p in sample_photos()]}")
+        raise ValueError(f"name: no photo {name!r} in {IMAGES_DIR}; available: {[p.stem for p in example_photos()]}")
     with Image.open(matches[0]) as image:
         image = image.convert("L" if grayscale else "RGB")
         if size is not None:

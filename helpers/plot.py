@@ -1,14 +1,20 @@
-"""Plotting helpers that return their matplotlib figure, so tests can inspect it without a screen."""
+"""Pictures: plotting helpers that return their matplotlib figure, so tests can inspect it without a
+screen, and ``tile`` and ``save_gif``, which turn generated images into one picture and an animation."""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from .files import atomic_write
+from .pixels import to_pixels
 
 
 def image_grid(
@@ -257,3 +263,38 @@ def top_k(image: np.ndarray, predictions: Sequence[tuple[str, str, float]], titl
     bar_ax.set_xlabel("probability (%)")
     fig.tight_layout()
     return fig
+
+
+def tile(images: np.ndarray, ncols: int = 8) -> np.ndarray:
+    """Images (N, H, W, 1) in [-1, 1] -> one uint8 picture (rows*H, ncols*W), gaps left black."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 1 or len(images) == 0:
+        raise ValueError(f"images: expected shape (N, H, W, 1) with N >= 1, got {images.shape}")
+    if ncols < 1:
+        raise ValueError(f"ncols: expected >= 1, got {ncols}")
+    n, h, w, _ = images.shape
+    rows = math.ceil(n / ncols)
+    canvas = np.zeros((rows * h, ncols * w), dtype=np.uint8)
+    for i, image in enumerate(to_pixels(images)[..., 0].astype(np.uint8)):
+        row, col = divmod(i, ncols)
+        canvas[row * h : (row + 1) * h, col * w : (col + 1) * w] = image
+    return canvas
+
+
+def save_gif(frames: list[np.ndarray], path: str | Path, seconds_per_frame: float = 0.25, scale: int = 2) -> Path:
+    """Write uint8 grayscale frames (H, W) as a looping GIF, atomically; returns the path."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("frames: expected at least one frame, got none")
+    shapes = {np.shape(frame) for frame in frames}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2 or any(np.asarray(f).dtype != np.uint8 for f in frames):
+        raise ValueError(f"frames: expected uint8 arrays (H, W), all of one shape; got shapes {sorted(shapes)}")
+    if scale < 1 or not seconds_per_frame > 0:
+        raise ValueError(f"scale, seconds_per_frame: expected >= 1 and > 0, got {scale} and {seconds_per_frame}")
+    pictures = [Image.fromarray(f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST) for f in frames]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=int(1000 * seconds_per_frame), loop=0
+    )
+    return atomic_write(path, buffer.getvalue())

@@ -9,10 +9,7 @@ from dataclasses import dataclass
 
 from . import data, photos
 from .profiles import profile
-
-# The Python versions TensorFlow and every pinned package publish wheels for; pyproject.toml's
-# requires-python says the same (tests/test_readiness.py checks it).
-OLDEST_PYTHON, NEWEST_PYTHON = (3, 10), (3, 13)
+from .python_support import NEWEST_PYTHON, OLDEST_PYTHON, dotted, python_advice
 
 # The oldest releases the course supports: pyproject.toml's lower bounds (tests/test_readiness.py checks
 # that they agree), which tools/floor_check.sh installs exactly and tests. They must admit COLAB_RUNTIME,
@@ -33,25 +30,9 @@ class Check:
     advice: str = ""
 
 
-def python_advice(version: tuple[int, ...] | None = None) -> str:
-    """What to do on Python ``version`` (default: this one), or ``""`` when the course supports it."""
-    version = tuple(sys.version_info[:2]) if version is None else version
-    oldest, newest = (".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
-    if tuple(version[:2]) > NEWEST_PYTHON:
-        return (
-            f"TensorFlow has no wheels for Python {version[0]}.{version[1]} yet. Make a Python 3.12 environment: "
-            "uv venv --python 3.12 && source .venv/bin/activate && uv pip install -r requirements.txt "
-            "(or conda: conda env create -f environment.yml)."
-        )
-    if tuple(version[:2]) < OLDEST_PYTHON:
-        return f"Install Python {oldest} to {newest}, then: pip install -r requirements.txt."
-    return ""
-
-
 def _python() -> Check:
-    oldest, newest = (".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
-    advice = python_advice()
-    return Check(f"Python {oldest}-{newest}", not advice, ".".join(map(str, sys.version_info[:3])), advice)
+    name, advice = f"Python {dotted(OLDEST_PYTHON)}-{dotted(NEWEST_PYTHON)}", python_advice()
+    return Check(name, not advice, dotted(sys.version_info[:3]), advice)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -100,10 +81,10 @@ def _fashion_mnist() -> Check:
 
 
 def _photos() -> Check:
-    found = photos.sample_photos()
+    found = photos.example_photos()
     ok = len(found) >= 5
     advice = "" if ok else f"Restore {photos.IMAGES_DIR} from the repository (git checkout -- data/images)."
-    return Check("sample photos", ok, f"{len(found)} in {photos.IMAGES_DIR}", advice)
+    return Check("example photos", ok, f"{len(found)} in {photos.IMAGES_DIR}", advice)
 
 
 def _profile() -> Check:
@@ -114,9 +95,11 @@ def _profile() -> Check:
 
 
 def _device() -> Check:
-    from .environment import device_name
+    """Always passes: every lesson runs on a CPU. Said on the line itself, since advice shows only on failures."""
+    from .environment import device_name, machine_description
 
-    return Check("device", True, device_name(), "" if device_name() == "GPU" else "CPU is enough for every lesson.")
+    enough = "" if device_name() == "GPU" else ": enough for every lesson"
+    return Check("device", True, machine_description() + enough)
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (_python, _tensorflow, _profile, _fashion_mnist, _photos, _device)

@@ -1,9 +1,14 @@
-"""Fair timing on a noisy machine: run candidates interleaved and keep each one's best time."""
+"""Measuring on a noisy machine: time (candidates run interleaved, each one's best kept) and peak memory.
+
+Standard library only, so measuring imports no TensorFlow.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 
 def best_times(
@@ -35,3 +40,25 @@ def best_times(
             fn()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
+
+
+_PROC_STATUS = Path("/proc/self/status")
+
+
+def peak_memory_bytes() -> int | None:
+    """The most memory (resident set size) this process has held since it started, in bytes.
+
+    On Linux this is ``VmHWM``: ``getrusage``'s figure would also count the memory of the process
+    that started this one (a Jupyter kernel started from a big process inherits its peak).
+    ``None`` on Windows, which has no ``resource`` module to ask.
+    """
+    if _PROC_STATUS.exists():
+        for line in _PROC_STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS reports bytes, others kibibytes

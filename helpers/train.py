@@ -1,4 +1,5 @@
-"""Train the models this repository ships, reproducibly, each with its JSON record.
+"""The maintainers' command line: train the models this repository ships, reproducibly, each with its
+JSON record.
 
     python -m helpers.train classifier   # data/pretrained/fashion_classifier.weights.h5 (lesson 03 on)
     python -m helpers.train generator    # data/pretrained/fashion_generator.weights.h5 (lesson 05)
@@ -8,6 +9,8 @@ Each command's defaults are the shipped model's settings, so the command alone r
 ``data/README.md`` says how each shipped file was made and how long it took. The generator's and
 the diffusion model's training is resumable: with ``--checkpoint FILE`` an interrupted run continues
 where it stopped, and a progress file beside the checkpoint adds up the training time of every run.
+The lessons' own training code is in :mod:`helpers.classifier_training`, :mod:`helpers.gan_training`
+and :mod:`helpers.diffusion_training`.
 """
 
 from __future__ import annotations
@@ -15,75 +18,20 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from . import data, models
-from .environment import device_name, keras, seed_everything, tf
+from .classifier_training import CLASSIFIER_CONFIG, compile_classifier, cosine_schedule, fashion_splits
+from .environment import keras, machine_description, seed_everything, tf
 from .files import WEIGHTS_SUFFIX, atomic_write, write_record
 
 CLASSIFIER_PATH = models.CLASSIFIER_PATH
-# Two 3x3 convolutions per block see 5x5 regions with fewer weights than one 5x5 (lesson 04).
-CLASSIFIER_CONFIG = {"filters": [32, 64], "convs_per_block": 2, "dense_units": 128, "dropout": 0.3}
-
-
-def split_validation(
-    x: np.ndarray, y: np.ndarray, n_val: int, seed: int = 0
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Carve a stratified validation set of ``n_val`` samples out of a training set.
-
-    Returns:
-        ``((x_train, y_train), (x_val, y_val))``, disjoint, together all of ``x``.
-    """
-    if len(x) != len(y):
-        raise ValueError(f"x, y: expected the same number of samples, got {len(x)} and {len(y)}")
-    if not 0 < n_val < len(y):
-        raise ValueError(f"n_val: expected 0 < n_val < {len(y)}, got {n_val}")
-    order = np.arange(len(y))
-    val_idx, _ = data.stratified_subset(order, y, n=n_val, seed=seed)
-    train_mask = np.ones(len(y), dtype=bool)
-    train_mask[val_idx] = False
-    return (x[train_mask], y[train_mask]), (x[val_idx], y[val_idx])
-
-
-def fashion_splits(
-    n_train: int = 60_000, n_val: int = 5_000, seed: int = 0
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Fashion-MNIST as the course trains on it: a stratified subset of ``n_train`` training images (all
-    60,000 by default), ``n_val`` of them held out for validation, and the test set.
-
-    Returns:
-        ``(x_train, y_train), (x_val, y_val), (x_test, y_test)``; images uint8 (N, 28, 28, 1) with raw
-        values 0..255, which the course's models rescale themselves; labels uint8 (N,).
-    """
-    (x_all, y_all), (x_test, y_test) = data.load_fashion_mnist()
-    if n_train < len(y_all):
-        x_all, y_all = data.stratified_subset(x_all, y_all, n=n_train, seed=seed)
-    train_split, val_split = split_validation(x_all[..., None], y_all, n_val=n_val, seed=seed)
-    return train_split, val_split, (x_test[..., None], y_test)
-
-
-def cosine_schedule(
-    learning_rate: float, epochs: int, n_train: int, batch_size: int = 128
-) -> keras.optimizers.schedules.CosineDecay:
-    """A learning rate that falls from ``learning_rate`` to 0 along a cosine over the whole training run."""
-    if epochs < 1 or n_train < 1 or batch_size < 1:
-        raise ValueError(f"epochs, n_train, batch_size: expected >= 1 each, got {epochs}, {n_train}, {batch_size}")
-    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * -(-n_train // batch_size))
-
-
-def compile_classifier(model: keras.Model, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule):
-    """Adam, cross-entropy on logits, accuracy: the course's classifier training setup."""
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return model
+NOT_TRAINING_SETTINGS = ("model", "out", "checkpoint")  # arguments that say where, not how
 
 
 def train_classifier(
@@ -135,11 +83,12 @@ def save_model(model: keras.Model, path: Path, config: dict, record: dict, build
         blob = tmp.read_bytes()
     made = {"tensorflow": tf.__version__, "keras": keras.__version__, "date": datetime.date.today().isoformat()}
     # A record that already says which versions trained it, and when, keeps that (a re-save changes neither).
-    return write_record(path, blob, {**record, "config": config, **{k: record.get(k, v) for k, v in made.items()}})
+    kept = {key: record.get(key, value) for key, value in made.items()}
+    return write_record(path, blob, {**record, "config": config, **kept})
 
 
 class Progress:
-    """What a resumable run and the runs it resumed have done: training seconds, devices, FID by step.
+    """What a resumable run and the runs it resumed have done: training seconds, machines, FID by step.
 
     Kept in ``CHECKPOINT.progress.json`` beside the checkpoint and read back only with it, so that a
     model trained in several runs has a record of all of them. Without a checkpoint it lives in memory.
@@ -152,7 +101,7 @@ class Progress:
             saved = json.loads(self.path.read_text())
         self.seconds: float = saved.get("seconds", 0.0)
         self.fid: dict[str, float] = saved.get("fid", {})
-        self.devices: list[str] = sorted({*saved.get("devices", []), f"{device_name()}, {os.cpu_count()} CPU cores"})
+        self.devices: list[str] = sorted({*saved.get("devices", []), machine_description()})
 
     def save(self) -> None:
         if self.path:
@@ -162,6 +111,43 @@ class Progress:
     def record(self) -> dict:
         """The record's fields that add up every run: ``train_seconds``, ``trained_on``, ``fid_during_training``."""
         return {"train_seconds": round(self.seconds, 1), "trained_on": self.devices, "fid_during_training": self.fid}
+
+
+def resume(training, checkpoint: Path | None) -> Progress:
+    """Restore ``training`` from ``checkpoint`` when there is one, and the progress of the runs behind it."""
+    if checkpoint and checkpoint.exists():
+        training.restore(checkpoint)
+        print(f"resumed from {checkpoint} at step {training.step}")
+    return Progress(checkpoint)
+
+
+def train_in_chunks(
+    training, data, args: argparse.Namespace, every: int, monitor, after_chunk: Callable[[Progress], None]
+) -> Progress | None:
+    """Train ``training`` (a :class:`helpers.loop.ResumableTraining`) to ``args.steps`` in chunks that end
+    at multiples of ``every``, saving the checkpoint and the progress after each.
+
+    ``after_chunk(progress)`` runs after each chunk, before the progress is saved. Returns the progress
+    of every run, or ``None`` when interrupted: the checkpoint holds the state, and the same command
+    resumes it.
+    """
+    progress = resume(training, args.checkpoint)
+    while training.step < args.steps:
+        end = min(args.steps, (training.step // every + 1) * every)
+        start = time.perf_counter()
+        training.train(data, steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
+        progress.seconds += time.perf_counter() - start
+        after_chunk(progress)
+        progress.save()
+        if training.step < end:
+            return None
+    return progress
+
+
+def training_record(training, progress: Progress, args: argparse.Namespace, config: dict, **scores) -> dict:
+    """The record of a resumable run: steps, time, machines, the settings (not the architecture) and scores."""
+    settings = {k: v for k, v in vars(args).items() if k not in (*NOT_TRAINING_SETTINGS, *config)}
+    return {"steps": training.step, **progress.record(), "training": settings, **scores}
 
 
 def train_generator(args: argparse.Namespace) -> dict | None:
@@ -174,138 +160,107 @@ def train_generator(args: argparse.Namespace) -> dict | None:
     from .environment import setup
     from .gan_training import GanTraining
     from .live import GanMonitor
+    from .pixels import from_pixels
 
     setup(args.seed)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     config = {"latent_dim": args.latent_dim, "width": args.width}
     training = GanTraining(
-        gan.build_generator(**config),
-        gan.build_discriminator(args.d_width),
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        real_label=args.real_label,
-        ema_decay=args.ema_decay,
-        learning_rate_decay=_decay(args),
-        seed=args.seed,
+        gan.build_generator(**config), gan.build_discriminator(args.d_width), real_label=args.real_label, **_loop(args)
     )
-    if args.checkpoint and args.checkpoint.exists():
-        training.restore(args.checkpoint)
-        print(f"resumed from {args.checkpoint} at step {training.step}")
-    progress = Progress(args.checkpoint)
     real_features = metrics.classifier_features(x_test[: args.fid_samples, ..., None])
-
-    def fid(generator: keras.Model) -> float:
-        return round(gan.generator_fid(generator, real_features), 2)
-
     codes = np.random.default_rng(1).standard_normal((64, args.latent_dim))
     report_every = max(1, args.steps // 20)
+    fid = lambda g: round(gan.evaluate(g, real_features)["fid"], 2)  # noqa: E731
     monitor = GanMonitor(report_every, codes, fid=fid, notebook=False)
-    real = gan.from_pixels(x_train[..., None])
-    while training.step < args.steps:
-        end = min((training.step // report_every + 1) * report_every, args.steps)
-        start = time.perf_counter()
-        training.train(real, steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
-        progress.seconds += time.perf_counter() - start
+
+    def record_fid(progress: Progress) -> None:
         if monitor.history["step"] and monitor.history["step"][-1] == training.step:  # none if stopped at once
             progress.fid[str(training.step)] = monitor.history["fid"][-1]
-        progress.save()
-        if training.step < end:
-            return None  # interrupted: the checkpoint holds the state, run the same command again
-    scores = {"generator": fid(training.generator), "ema_generator": fid(training.sampler)}
-    best = min(scores, key=scores.get)
-    shipped = training.generator if best == "generator" else training.sampler
-    shares, confidence = metrics.class_coverage(
-        metrics.class_probabilities(gan.to_pixels(gan.sample(shipped, len(real_features))))
-    )
-    record = {
-        "steps": training.step,
-        **progress.record(),
-        "training": {k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", *config)},
-        "fid_against": f"{len(real_features)} test images, as many samples",
-        "fid": scores,
-        "shipped": best,
-        "class_shares": [round(float(s), 4) for s in shares],
-        "mean_confidence": round(confidence, 4),
-    }
+
+    progress = train_in_chunks(training, from_pixels(x_train[..., None]), args, report_every, monitor, record_fid)
+    if progress is None:
+        return None
+    finalists = {"generator": training.generator, "ema_generator": training.sampling_model}
+    scores = {name: gan.evaluate(model, real_features) for name, model in finalists.items()}
+    best = min(scores, key=lambda name: scores[name]["fid"])
+    record = training_record(
+        training, progress, args, config,
+        fid_against=f"{len(real_features)} test images, as many samples",
+        fid={name: round(s["fid"], 2) for name, s in scores.items()},
+        shipped=best,
+        class_shares=[round(s, 4) for s in scores[best]["class_shares"]],
+        mean_confidence=round(scores[best]["mean_confidence"], 4),
+    )  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    return save_model(shipped, args.out, config, record, build=gan.build_generator)
+    return save_model(finalists[best], args.out, config, record, build=gan.build_generator)
 
 
 def train_diffusion(args: argparse.Namespace) -> dict | None:
     """Train lesson 06's diffusion model as ``args`` say (see :func:`main`); save it with its record.
 
     Resumable: every ``--save-every`` steps the whole state goes to ``--checkpoint``, and the run's
-    progress (training seconds, devices, FID so far) to a JSON file beside it, so the record adds up
+    progress (training seconds, machines, FID so far) to a JSON file beside it, so the record adds up
     every run that built the model. Returns the record, or ``None`` when interrupted before the end.
     """
     from . import diffusion
     from .diffusion_training import DiffusionTraining
     from .environment import setup
     from .files import atomic_copy
-    from .gan import from_pixels
     from .live import DiffusionMonitor
     from .metrics import classifier_features
+    from .pixels import from_pixels
 
     setup(args.seed)
     (x_train, y_train), (x_test, _) = data.load_fashion_mnist()
     config = {"widths": list(args.widths), "embedding_dim": args.embedding_dim}
-    training = DiffusionTraining(
-        diffusion.build_unet(**config),
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        label_dropout=args.label_dropout,
-        ema_decay=args.ema_decay,
-        learning_rate_decay=_decay(args),
-        seed=args.seed,
-    )
+    training = DiffusionTraining(diffusion.build_unet(**config), label_dropout=args.label_dropout, **_loop(args))
     backup = args.checkpoint.with_suffix(".finite.npz") if args.checkpoint else None
-    if args.checkpoint and args.checkpoint.exists():
-        training.restore(args.checkpoint)
-        print(f"resumed from {args.checkpoint} at step {training.step}")
-    progress = Progress(args.checkpoint)
     real_features = classifier_features(x_test[: args.fid_samples, ..., None])
-    sampler = {"steps": args.sample_steps, "guidance": args.guidance}
+    sampling = {"steps": args.sample_steps, "guidance": args.guidance}
 
     def score(model: keras.Model, n: int) -> dict:
-        return diffusion.evaluate(model, real_features[:n], n, **sampler)
+        return diffusion.evaluate(model, real_features[:n], n, **sampling)
 
     monitor = DiffusionMonitor(args.save_every, np.arange(10), notebook=False)
-    images, labels = from_pixels(x_train[..., None]), y_train.astype(np.int32)
-    while training.step < args.steps:
-        end = min(args.steps, (training.step // args.save_every + 1) * args.save_every)
-        start = time.perf_counter()
-        training.train((images, labels), steps=end - training.step, monitor=monitor, checkpoint=args.checkpoint)
-        progress.seconds += time.perf_counter() - start
+
+    def after_chunk(progress: Progress) -> None:
         if training.step % args.report_every == 0 or training.step == args.steps:
-            fid = round(score(training.sampler, args.report_fid_samples)["fid"], 2)
+            fid = round(score(training.sampling_model, args.report_fid_samples)["fid"], 2)
             progress.fid[str(training.step)] = fid
             print(f"step {training.step}: FID {fid} with {args.report_fid_samples} samples", flush=True)
-        if not np.isfinite(monitor.history["loss"][-1]):
-            raise FloatingPointError(f"loss {monitor.history['loss'][-1]} at step {training.step}: the last finite "
-                                     f"state is in {backup}; lower --learning-rate and train from it")  # fmt: skip
+        check_finite(monitor.history["loss"], training.step, backup)
         if args.checkpoint:
             atomic_copy(args.checkpoint, backup)  # a state known to be finite, should a later step blow up
-        progress.save()
-        if training.step < end:
-            return None  # interrupted: the checkpoint holds the state, run the same command again
-    finalists = {"unet": training.model, "ema": training.sampler}
+
+    train_data = (from_pixels(x_train[..., None]), y_train.astype(np.int32))
+    progress = train_in_chunks(training, train_data, args, args.save_every, monitor, after_chunk)
+    if progress is None:
+        return None
+    finalists = {"unet": training.model, "ema": training.sampling_model}
     scores = {name: score(model, args.fid_samples) for name, model in finalists.items()}
     best = min(scores, key=lambda name: scores[name]["fid"])
-    record = {
-        "steps": training.step,
-        **progress.record(),
-        "training": {k: v for k, v in vars(args).items() if k not in ("model", "out", "checkpoint", *config)},
-        "sampler": {**sampler, "method": "DDIM, eta 0, classifier-free guidance"},
-        "fid_against": f"{len(real_features)} test images, as many samples, an equal share of each class",
-        "fid": {name: round(s["fid"], 2) for name, s in scores.items()},
-        "shipped": best,
-        "class_accuracy": [round(a, 4) for a in scores[best]["class_accuracy"]],
-        "class_shares": [round(a, 4) for a in scores[best]["class_shares"]],
-        "spread": round(scores[best]["spread"], 4),
-        "ms_per_sample": round(scores[best]["ms_per_sample"], 2),
-    }
+    record = training_record(
+        training, progress, args, config,
+        sampler={**sampling, "method": "DDIM, eta 0, classifier-free guidance"},
+        fid_against=f"{len(real_features)} test images, as many samples, an equal share of each class",
+        fid={name: round(s["fid"], 2) for name, s in scores.items()},
+        shipped=best,
+        class_accuracy=[round(a, 4) for a in scores[best]["class_accuracy"]],
+        class_shares=[round(a, 4) for a in scores[best]["class_shares"]],
+        spread=round(scores[best]["spread"], 4),
+        ms_per_sample=round(scores[best]["ms_per_sample"], 2),
+    )  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     return save_model(finalists[best], args.out, config, record, build=diffusion.build_unet)
+
+
+def check_finite(losses: list[float], step: int, backup: Path | None) -> None:
+    """Raise FloatingPointError when the latest mean loss is not finite; a run stopped before its first
+    step has none yet, and passes."""
+    if losses and not np.isfinite(losses[-1]):
+        raise FloatingPointError(f"loss {losses[-1]} at step {step}: the last finite state is in {backup}; "
+                                 "lower --learning-rate and train from it")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,9 +309,12 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(record, indent=2) if record else "stopped early: run the same command to resume")
 
 
-def _decay(args: argparse.Namespace) -> tuple[int, int] | None:
-    """The learning rate falls linearly to 0 over the last ``--decay-steps`` of ``--steps``."""
-    return (args.steps - args.decay_steps, args.steps) if args.decay_steps else None
+def _loop(args: argparse.Namespace) -> dict:
+    """The resumable loop's settings from the command line; the learning rate falls linearly to 0 over
+    the last ``--decay-steps`` of ``--steps``."""
+    decay = (args.steps - args.decay_steps, args.steps) if args.decay_steps else None
+    return {"learning_rate": args.learning_rate, "batch_size": args.batch_size, "ema_decay": args.ema_decay,
+            "learning_rate_decay": decay, "seed": args.seed}  # fmt: skip
 
 
 def _check_steps(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

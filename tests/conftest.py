@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests.notebook_utils import ROOT, LessonRuns, build_site_tool
+
 
 def need_fashion_mnist() -> None:
     """Skip a test that needs the real Fashion-MNIST when it is missing, except in CI, where it must be there."""
@@ -20,3 +22,10 @@ def keras_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("KERAS_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def lesson_runs() -> LessonRuns:
+    """Every lesson, executed once per session in the test profile into _build/pytest/executed/."""
+    lessons = build_site_tool().find_lessons()
+    return LessonRuns(lessons, ROOT / "_build" / "pytest" / "executed", os.environ.get("COURSE_PROFILE", "smoke"))

@@ -1,8 +1,9 @@
 """The course website (tools/build_site.py): its steps on tiny notebooks, then every built page opened
 in headless Chromium, at a phone's width and a projector's, with a screenshot of each for a human.
 
-The browser tests build the whole site in the test profile (smoke unless ``COURSE_PROFILE`` says
-otherwise) into _build/pytest/. ``COURSE_SITE_DIR=_build/site`` checks a site built already instead.
+The browser tests render the whole site into _build/pytest/ from the session's one run of each lesson
+(the ``lesson_runs`` fixture, in the test profile: smoke unless ``COURSE_PROFILE`` says otherwise) with
+``tools/build_site.py --executed``. ``COURSE_SITE_DIR=_build/site`` checks a site built already instead.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tests.notebook_utils import ROOT
-from tests.test_tools import load_tool
+from tests.notebook_utils import KERNEL, ROOT, build_site_tool
 
-build_site = load_tool("build_site")
+build_site = build_site_tool()
 LESSONS = build_site.find_lessons()
 PAGES = ["index.html"] + [lesson.page for lesson in LESSONS]
 WIDTHS = {"phone": 375, "projector": 1920}
@@ -108,8 +108,7 @@ def test_strip_badges_and_random_weights_marker():
 def test_a_failing_cell_fails_the_build_naming_notebook_and_cell(tmp_path):
     path = tmp_path / "07_broken.ipynb"
     cells = [new_code_cell("x = 1", id="07-001"), new_markdown_cell("text"), new_code_cell("x / 0", id="07-003")]
-    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
-    nbformat.write(new_notebook(cells=cells, metadata=kernel), path)
+    nbformat.write(new_notebook(cells=cells, metadata=KERNEL), path)
     with pytest.raises(build_site.BuildError) as err:
         build_site.execute(build_site.Lesson(path), timeout=60)
     message = str(err.value)
@@ -130,17 +129,45 @@ def test_unknown_lesson_numbers_are_refused_by_name(capsys):
     assert "--notebooks: expected lesson numbers among ['00'" in capsys.readouterr().err
 
 
+def test_the_site_renders_from_executed_notebooks_as_they_ran(tmp_path, monkeypatch):
+    path = tmp_path / "00_tiny.ipynb"
+    cells = [new_markdown_cell("# 00 · Tiny", id="00-001"), new_code_cell("print('!! VGG16 with RANDOM weights')")]
+    nbformat.write(new_notebook(cells=cells, metadata=KERNEL), path)
+    lesson, executed = build_site.Lesson(path), tmp_path / "executed"
+    build_site.Execution("smoke", dict(os.environ), "no weights here").run(lesson, executed, timeout=60)
+
+    monkeypatch.setattr(build_site, "execute", None)  # rendering runs nothing
+    site = build_site.render_site([lesson], [lesson], executed, tmp_path, build_site.ensure_assets())
+    page = (site / "00_tiny.html").read_text()
+    assert "without VGG16's ImageNet weights (no weights here)" in page and "in the smoke profile with" in page
+    assert (site / "00_tiny.slides.html").is_file() and (site / "index.html").is_file()
+
+    cells[0].source = "# 00 · Changed since it ran"
+    nbformat.write(new_notebook(cells=cells, metadata=KERNEL), path)
+    with pytest.raises(build_site.BuildError, match="not executed by this tool from the current 00_tiny.ipynb"):
+        build_site.render_site([lesson], [lesson], executed, tmp_path, build_site.ensure_assets())
+    (executed / path.name).unlink()
+    with pytest.raises(build_site.BuildError, match="00_tiny.ipynb is missing; build without --executed"):
+        build_site.read_executed(lesson, executed)
+
+
+def test_executed_notebooks_come_with_their_profile(capsys):
+    with pytest.raises(SystemExit):
+        build_site.main(["--executed", "_build/executed", "--profile", "full"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 # --- the built site, in a real browser ---
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
+def site(lesson_runs) -> Path:
     chosen = os.environ.get("COURSE_SITE_DIR")
     if chosen:
         return Path(chosen)
-    out = ROOT / "_build" / "pytest"
-    profile = os.environ.get("COURSE_PROFILE", "smoke")
-    command = [sys.executable, str(ROOT / "tools" / "build_site.py"), "--profile", profile, "--out", str(out)]
+    executed = lesson_runs.executed_folder()  # fails naming each lesson that failed
+    out = executed.parent
+    command = [sys.executable, str(ROOT / "tools" / "build_site.py"), "--executed", str(executed), "--out", str(out)]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return out / "site"

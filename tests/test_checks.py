@@ -31,18 +31,6 @@ def conv_with(**overrides):
     return conv
 
 
-def test_correct_answers_pass_with_a_confirmation(capsys):
-    for check, fn in [
-        (checks.check_corr2d, loop_corr2d),
-        (checks.check_conv2d, ops.conv2d),
-        (checks.check_conv2d, ops.conv2d_naive),
-        (checks.check_pool2d, ops.pool2d),
-        (checks.check_output_size, ops.output_size),
-    ]:
-        passed, out = verdict(check, fn, capsys)
-        assert passed is True and out.startswith("✓") and "all" in out
-
-
 @pytest.mark.parametrize(
     "fn, expected",
     [
@@ -111,6 +99,10 @@ def test_conv2d_check_cannot_be_fooled_by_writing_into_the_input(capsys):
             "you computed avg pooling, not max",
         ),
         (
+            lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, stride, padding, "max"),
+            "case '2x2 average pooling': you computed max pooling, not avg",
+        ),
+        (
             lambda x, size=2, stride=None, padding="valid", mode="max": ops.pool2d(x, size, 1, padding, mode),
             "the stride is wrong: it defaults to the window size",
         ),
@@ -137,7 +129,7 @@ def test_average_pooling_that_counts_padding_is_named(capsys):
 
 def test_output_size_mistakes_are_reported_with_the_case(capsys):
     passed, out = verdict(checks.check_output_size, lambda n, k, stride=1, padding=0, dilation=1: n - k + 1, capsys)
-    assert not passed and "padding 1" in out and "expected 5, got 3" in out
+    assert not passed and "case 'padding 1' (n=5, k=3, padding=1): expected 5, got 3." in out
     passed, out = verdict(
         checks.check_output_size,
         lambda n, k, stride=1, padding=0, dilation=1: round((n + 2 * padding - k) / stride + 1),
@@ -260,6 +252,12 @@ def _mix(x0, t, noise, alpha_bar, index=lambda t: t, roots=True, swap=False):
     return rest * x0 + signal * noise if swap else signal * x0 + rest * noise
 
 
+def _one_step_of_noise(x0, t, noise):
+    """q_sample with the schedule's beta[t] (one step) in place of alpha_bar[t]: the check's betas, 1e-3 to 0.1."""
+    beta = np.linspace(1e-3, 0.1, 50)[t].reshape(-1, 1, 1, 1)
+    return np.sqrt(1 - beta) * x0 + np.sqrt(beta) * noise
+
+
 @pytest.mark.parametrize(
     ("fn", "expected"),
     [
@@ -269,6 +267,7 @@ def _mix(x0, t, noise, alpha_bar, index=lambda t: t, roots=True, swap=False):
         (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t - 1), "index it with t, not t - 1"),
         (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t + 1), "not t + 1"),
         (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: np.full_like(t, t[0])), "each image has its own step"),
+        (lambda x0, t, n, a: _one_step_of_noise(x0, t, n), "that is one step of noise; use alpha_bar"),
         (lambda x0, t, n, a: x0, "values differ"),
     ],
 )
@@ -289,8 +288,120 @@ def _ddim(x_t, eps, a_t, a_prev, divide=True, renoise=True):
         (lambda x, e, a, p: _ddim(x, e, a, p, renoise=False), "add the noise back"),
         (lambda x, e, a, p: _ddim(x, e, p, a), "swapped"),
         (lambda x, e, a, p: _ddim(x, e, a, p, divide=False), "divide (x_t - sqrt(1 - alpha_bar_t) eps)"),
+        (lambda x, e, a, p: _ddim(x, e, a, p, renoise=False) + np.sqrt(1 - a) * e, "noise term uses alpha_bar_prev"),
     ],
 )
 def test_ddim_step_check(fn, expected, capsys):
     passed, out = verdict(checks.check_ddim_step, fn, capsys)
     assert passed == expected.startswith("✓") and expected in out
+
+
+# --- properties every check shares ----------------------------------------------------------------
+
+CORRECT = {
+    "check_output_size": ops.output_size,
+    "check_corr2d": loop_corr2d,
+    "check_conv2d": ops.conv2d_naive,
+    "check_pool2d": ops.pool2d,
+    "check_global_pool": lambda x: x.mean(axis=(1, 2)),
+    "check_conv_params": lambda kh, kw, c_in, c_out: kh * kw * c_in * c_out + c_out,
+    "check_block_params": checks._reference_block_params,
+    "check_receptive_field": checks._reference_receptive_field,
+    "check_discriminator_loss": lambda r, f: _bce(r, 1) + _bce(f, 0),
+    "check_generator_loss": lambda f: _bce(f, 1),
+    "check_q_sample": _mix,
+    "check_ddim_step": _ddim,
+}
+
+
+def test_every_public_check_has_a_correct_solution_below():
+    assert {name for name in dir(checks) if name.startswith("check_")} == set(CORRECT)
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_solution_passes_every_check(name, capsys):
+    passed, out = verdict(getattr(checks, name), CORRECT[name], capsys)
+    assert passed is True and out.startswith("✓") and "cases match the reference" in out, out
+
+
+def _raises(error):
+    def fn(*args, **kwargs):
+        raise error
+
+    return fn
+
+
+@pytest.mark.parametrize("name", CORRECT)
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (_raises(NotImplementedError), "not implemented yet (the function raised NotImplementedError)."),
+        (_raises(TypeError("no such option")), "your function raised TypeError: no such option"),
+        (lambda *args, **kwargs: None, "your function returned None. Fill in its body"),
+        (lambda *args, **kwargs: "all good", "your function returned a str ('all good'); expected "),
+        (lambda *args, **kwargs: {"answer": 1}, "your function returned a dict ({'answer': 1}); expected "),
+        (lambda *args, **kwargs: [[1.0, 2.0], [3.0]], "your function returned a list ([[1.0, 2.0], [3.0]])"),
+        (lambda *args, **kwargs: np.array([True]), "your function returned an array of bool; expected "),
+    ],
+)
+def test_a_function_that_fails_or_returns_no_numbers_gets_a_verdict_on_the_first_case(name, fn, expected, capsys):
+    passed, out = verdict(getattr(checks, name), fn, capsys)
+    assert passed is False and out.startswith("✗") and out.count("\n") == 1 and expected in out, out
+
+
+def test_a_returned_string_is_not_mistaken_for_the_checks_own_verdict(capsys):
+    passed, out = verdict(checks.check_conv_params, lambda *args: "case 'x': looks like a verdict", capsys)
+    assert not passed and "your function returned a str" in out
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (lambda kh, kw, c_in, c_out: np.array([kh * kw * c_in * c_out + c_out]), "expected (), got (1,)"),
+        (lambda kh, kw, c_in, c_out: [kh * kw * c_in * c_out + c_out] * 2, "expected (), got (2,)"),
+    ],
+)
+def test_a_count_check_given_an_array_asks_for_one_number(fn, expected, capsys):
+    passed, out = verdict(checks.check_conv_params, fn, capsys)
+    assert not passed and f"output shape: {expected}. Return one whole number, not a list or an array." in out
+
+
+def test_a_loss_check_given_per_example_losses_asks_for_their_average(capsys):
+    passed, out = verdict(checks.check_generator_loss, lambda f: np.log1p(np.exp(-f)), capsys)
+    assert not passed and "expected (), got (5, 1). Return one number: average the per-example values" in out
+
+
+def test_an_array_check_given_one_number_names_the_missing_dimensions(capsys):
+    passed, out = verdict(checks.check_corr2d, lambda image, kernel: 3.0, capsys)
+    assert not passed and "output shape: expected (2, 2), got (). The number of dimensions differs" in out
+
+
+def test_counts_must_be_exact_but_numbers_of_any_type_count(capsys):
+    passed, out = verdict(
+        checks.check_conv_params, lambda kh, kw, c_in, c_out: kh * kw * c_in * c_out + c_out + 0.01, capsys
+    )
+    assert not passed and "expected 320, got 320.01." in out  # within the float tolerance, still wrong
+    big_block_one_short = lambda c_in, c_out, n: checks._reference_block_params(c_in, c_out, n) - (c_in == 256)  # noqa: E731
+    passed, out = verdict(checks.check_block_params, big_block_one_short, capsys)
+    assert not passed and "expected 5899776, got 5899775." in out
+    assert checks.check_conv_params(lambda kh, kw, c_in, c_out: np.float32(kh * kw * c_in * c_out + c_out))
+    assert checks.check_output_size(
+        lambda n, k, stride=1, padding=0, dilation=1: np.int64(ops.output_size(n, k, stride, padding, dilation))
+    )
+
+
+def test_losses_are_compared_within_a_tolerance(capsys):
+    assert checks.check_discriminator_loss(lambda r, f: _bce(r, 1) + _bce(f, 0) + 1e-6)
+    passed, out = verdict(checks.check_discriminator_loss, lambda r, f: _bce(r, 1) + _bce(f, 0) + 1e-2, capsys)
+    assert not passed and "values differ: largest error 0.01 at index ()" in out
+
+
+def test_writing_into_an_input_cannot_spoil_the_later_cases(capsys):
+    def vandal(x0, t, noise, alpha_bar):
+        out = _mix(x0, t, noise, alpha_bar)
+        alpha_bar[...] = 0  # with the schedule zeroed, q_sample is just the noise, whatever the mistake
+        return out
+
+    assert verdict(checks.check_q_sample, vandal, capsys)[0] is True
+    passed, out = verdict(checks.check_q_sample, lambda x0, t, n, a: _mix(x0, t, n, a, roots=False), capsys)
+    assert not passed and "take square roots" in out

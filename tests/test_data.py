@@ -8,6 +8,15 @@ from helpers import data
 from tests.conftest import need_fashion_mnist
 
 
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as a gzipped IDX file: Fashion-MNIST's format, for tiny test sets."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim == 0:
+        raise ValueError(f"array: expected a uint8 array with at least one dimension, got {array.dtype} {array.shape}")
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(gzip.compress(header + array.tobytes(), mtime=0))
+
+
 def write_tiny_fashion(folder: Path, n_train: int = 20, n_test: int = 10) -> None:
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
@@ -18,23 +27,23 @@ def write_tiny_fashion(folder: Path, n_train: int = 20, n_test: int = 10) -> Non
         "y_test": (np.arange(n_test) % 10).astype(np.uint8),
     }
     for key, name in data.FASHION_FILES.items():
-        data.write_idx(folder / name, arrays[key])
+        write_idx(folder / name, arrays[key])
 
 
 def test_idx_round_trip(tmp_path):
     array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    data.write_idx(tmp_path / "a.gz", array)
+    write_idx(tmp_path / "a.gz", array)
     np.testing.assert_array_equal(data.read_idx(tmp_path / "a.gz"), array)
     assert list(tmp_path.iterdir()) == [tmp_path / "a.gz"], "no temporary file may be left behind"
 
 
 def test_write_idx_rejects_non_uint8(tmp_path):
     with pytest.raises(ValueError, match="array: expected a uint8"):
-        data.write_idx(tmp_path / "a.gz", np.zeros((2, 2), dtype=np.float32))
+        write_idx(tmp_path / "a.gz", np.zeros((2, 2), dtype=np.float32))
 
 
 def test_truncated_file_is_named_with_a_fix(tmp_path):
-    data.write_idx(tmp_path / "a.gz", np.zeros((50, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "a.gz", np.zeros((50, 28, 28), dtype=np.uint8))
     blob = (tmp_path / "a.gz").read_bytes()
     (tmp_path / "a.gz").write_bytes(blob[: len(blob) // 2])
     with pytest.raises(data.DataFileError, match=r"a\.gz.*truncated or corrupt.*apt-get install dataset-fashion-mnist"):
@@ -77,7 +86,7 @@ def test_load_names_a_missing_file(tmp_path):
 
 def test_load_rejects_images_and_labels_that_do_not_pair(tmp_path):
     write_tiny_fashion(tmp_path)
-    data.write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(19, dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(19, dtype=np.uint8))
     with pytest.raises(data.DataFileError, match="train images .* do not pair up"):
         data.load_fashion_mnist(tmp_path)
 
@@ -128,7 +137,7 @@ def test_download_puts_checked_files_in_place(tmp_path, fake_download):
 
 def test_a_bad_download_leaves_no_file(tmp_path, fake_download):
     source, _ = fake_download
-    data.write_idx(source / "t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28), dtype=np.uint8))  # wrong count
+    write_idx(source / "t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28), dtype=np.uint8))  # wrong count
     target = tmp_path / "cache" / "fashion-mnist"
     with pytest.raises(data.DataFileError, match="expected 10 records, got 3"):
         data.download_fashion_mnist(target)

@@ -57,7 +57,7 @@ def test_schedules_lose_signal_step_by_step():
 
 
 # One step jumps from pure noise (alpha_bar ~ 1e-8) straight to x0: float32 rounding is then ~1e-3.
-@pytest.mark.parametrize("steps, tolerance", [(1, 1e-2), (5, 1e-4), (1000, 1e-4)])
+@pytest.mark.parametrize("steps, tolerance", [(1, 1e-2), (5, 1e-4), (100, 1e-4)])
 def test_ddim_with_a_perfect_noise_predictor_lands_on_the_data(steps, tolerance):
     images = diffusion.sample(Oracle(), 4, steps=steps, seed=3)
     np.testing.assert_allclose(images, np.repeat(TARGET, 4, axis=0), atol=tolerance)
@@ -121,9 +121,9 @@ def test_the_sampling_graph_is_built_once_per_model_and_not_saved(tiny_unet, tmp
     assert diffusion._noise_predictor(loaded) is not diffusion._noise_predictor(tiny_unet)
 
 
-def test_sampling_steps_run_from_the_last_step_to_the_first():
-    assert diffusion.sampling_steps(3).tolist() == [999, 500, 0]
-    assert diffusion.sampling_steps(1000).tolist() == list(range(999, -1, -1))
+def test_sampling_timesteps_run_from_the_last_to_the_first():
+    assert diffusion.sampling_timesteps(3).tolist() == [999, 500, 0]
+    assert diffusion.sampling_timesteps(1000).tolist() == list(range(999, -1, -1))
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,8 @@ def test_sample_names_bad_arguments(kwargs, message):
         diffusion.sample(Oracle(), **kwargs)
 
 
-def test_the_unet_keeps_the_image_shape_and_reads_step_and_label(tiny_unet):
+def test_the_unet_keeps_the_image_shape_and_reads_timestep_and_label(tiny_unet):
+    assert [tensor.name for tensor in tiny_unet.inputs] == ["noisy_image", "timestep", "label"]
     x = np.random.default_rng(0).standard_normal((2, 28, 28, 1)).astype(np.float32)
     out = tiny_unet.predict([x, np.array([10, 10]), np.array([1, 1])], verbose=0)
     assert out.shape == (2, 28, 28, 1)
@@ -177,7 +178,7 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
     (_, _), (x_test, _) = data.load_fashion_mnist()
     real = metrics.classifier_features(x_test[:20, ..., None])
     scores = diffusion.evaluate(tiny_unet, real, steps=2, guidance=1.0)
-    assert set(scores) == {"fid", "class_accuracy", "class_shares", "spread", "ms_per_sample"}
+    assert set(scores) == {"fid", "class_accuracy", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
     assert len(scores["class_shares"]) == 10 and abs(sum(scores["class_shares"]) - 1) < 1e-9
     assert len(scores["class_accuracy"]) == 10 and all(0 <= a <= 1 for a in scores["class_accuracy"])
     assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0
@@ -185,15 +186,48 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
         diffusion.evaluate(tiny_unet, real, n=15, steps=2)
 
 
-def test_the_shipped_model_samples_with_the_defaults_its_record_names():
-    from helpers.files import read_record
+def test_a_shipped_model_samples_with_the_settings_its_record_names(tmp_path, monkeypatch):
+    import json
 
-    model = diffusion.load_pretrained()
-    sampler = read_record(diffusion.MODEL_PATH, "")["sampler"]
-    assert model.sampling_defaults == {"steps": sampler["steps"], "guidance": sampler["guidance"]}
-    images = diffusion.sample(model, 3, labels=np.array([0, 5, 9]), seed=4, steps=2)
+    from helpers import files
+
+    copy = tmp_path / "model.weights.h5"
+    copy.write_bytes(diffusion.MODEL_PATH.read_bytes())
+    record = json.loads(files.record_path(diffusion.MODEL_PATH).read_text())
+    files.record_path(copy).write_text(json.dumps({**record, "sampler": {"steps": 2, "guidance": 0.5}}))
+    checked = []
+    monkeypatch.setattr(files, "verify_file", lambda *args: checked.append(args[0]) or args[0])
+    model = diffusion.load_pretrained(copy)
+    assert checked == [copy], "the file is hashed once"
+    labels = np.array([0, 5, 9])
+    images = diffusion.sample(model, 3, labels=labels, seed=4)
     assert images.shape == (3, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
-    np.testing.assert_array_equal(images, diffusion.sample(model, 3, labels=np.array([0, 5, 9]), seed=4, steps=2))
+    np.testing.assert_array_equal(images, diffusion.sample(model, 3, labels=labels, seed=4, steps=2, guidance=0.5))
+    assert not np.array_equal(images, diffusion.sample(model, 3, labels=labels, seed=4, steps=3, guidance=0.5))
+
+
+def test_sampling_in_chunks_joins_images_and_trajectories_as_one_batch_would(tiny_unet):
+    labels = np.array([0, 1, 2, 3, 4])
+    whole, whole_path = diffusion.sample(tiny_unet, 5, labels, seed=2, steps=3, batch_size=5, trajectory=True)
+    chunked, chunked_path = diffusion.sample(tiny_unet, 5, labels, seed=2, steps=3, batch_size=2, trajectory=True)
+    assert chunked.shape == (5, 28, 28, 1) and chunked_path.shape == (4, 5, 28, 28, 1)
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)
+    np.testing.assert_allclose(chunked_path, whole_path, atol=1e-5)
+    np.testing.assert_array_equal(chunked_path[-1], chunked)  # the trajectory ends at the images returned
+
+
+def test_eta_adds_fresh_noise_that_the_seed_fixes():
+    _, deterministic = diffusion.sample(Oracle(), 2, steps=5, seed=3, trajectory=True)
+    noisy, path = diffusion.sample(Oracle(), 2, steps=5, seed=3, eta=1.0, trajectory=True)
+    np.testing.assert_array_equal(path, diffusion.sample(Oracle(), 2, steps=5, seed=3, eta=1.0, trajectory=True)[1])
+    assert not np.allclose(path[1:-1], deterministic[1:-1], atol=1e-3), "eta > 0 draws fresh noise on the way"
+    np.testing.assert_allclose(noisy, np.repeat(TARGET, 2, axis=0), atol=1e-2)  # a perfect predictor still lands
+
+
+def test_q_sample_refuses_integer_images_instead_of_truncating():
+    pixels = np.full((1, 28, 28, 1), 200, np.uint8)
+    with pytest.raises(ValueError, match="x0: expected float images in \\[-1, 1\\].*got uint8"):
+        diffusion.q_sample(pixels, np.array([10]), np.zeros((1, 28, 28, 1), np.float32))
 
 
 def test_a_damaged_shipped_model_is_refused_with_how_to_restore_it(tmp_path):

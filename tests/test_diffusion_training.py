@@ -33,6 +33,14 @@ def test_interrupted_and_resumed_training_ends_where_uninterrupted_training_does
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_float32_images_and_int32_labels_pass_through_without_a_copy():
+    labels = LABELS.astype(np.int32)
+    training = tiny_training()
+    images, checked_labels = training.check_data((IMAGES, labels))
+    assert np.shares_memory(images, IMAGES) and np.shares_memory(checked_labels, labels)
+    assert training.sampling_model is training.averages["unet"]
+
+
 def test_a_resume_with_another_label_dropout_is_refused(tmp_path):
     tiny_training().train((IMAGES, LABELS), steps=1, checkpoint=tmp_path / "state.npz")
     with pytest.raises(ValueError, match="label_dropout: saved 0.1, now 0.2"):
@@ -55,7 +63,7 @@ def test_training_lowers_the_noise_prediction_loss():
     training, log = tiny_training(ema_decay=None), LossLog()
     training.train((IMAGES[:16], LABELS[:16]), steps=60, monitor=log)
     assert np.mean(log.losses[-10:]) < 0.8 * log.losses[0], log.losses
-    assert training.sampler is training.model
+    assert training.sampling_model is training.model
 
 
 @pytest.mark.parametrize(

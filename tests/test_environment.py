@@ -2,7 +2,6 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -30,14 +29,20 @@ def test_setup_seeds_python_numpy_and_tensorflow():
     assert draw() == draw()
 
 
-def test_setup_rejects_a_bad_profile_before_anything_else(monkeypatch):
+def test_a_setup_refused_for_a_bad_profile_has_changed_nothing(monkeypatch):
+    random.seed(1)
+    np.random.seed(1)
+    mpl.rcParams["figure.dpi"] = 55.0  # not the course's plot style, which setup() would apply
+    before = random.getstate(), np.random.get_state(), dict(mpl.rcParams)
+    options = environment.tf.config.optimizer.get_experimental_options()
     monkeypatch.setenv("COURSE_PROFILE", "turbo")
-    try:
+    with pytest.raises(ValueError, match="turbo"):
         helpers.setup()
-    except ValueError as err:
-        assert "turbo" in str(err)
-    else:
-        raise AssertionError("setup() accepted COURSE_PROFILE=turbo")
+    assert random.getstate() == before[0], "Python's random generator was reseeded"
+    np.testing.assert_equal(np.random.get_state(), before[1], err_msg="NumPy's generator was reseeded")
+    assert dict(mpl.rcParams) == before[2], "the plot settings changed"
+    assert environment.tf.config.optimizer.get_experimental_options() == options, "TensorFlow's options changed"
+    mpl.rcParams.update(mpl.rcParamsDefault)
 
 
 def test_presentation_mode_enlarges_fonts(monkeypatch):
@@ -61,7 +66,7 @@ def test_importing_helpers_needs_no_tensorflow():
         "import sys; sys.modules['tensorflow'] = None\n"  # as if it were not installed: importing it fails
         "import helpers\n"
         "from helpers import colab, files, profiles\n"
-        "print(helpers.profile(), colab.github_slug(colab.repo_url()))"
+        "print(helpers.profile(), colab.github_slug(colab.repo_url()), helpers.peak_memory_bytes())"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
@@ -81,37 +86,42 @@ def test_importing_helpers_prints_nothing():
     assert result.stdout == "" and result.stderr == "", result.stderr
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the current memory from Linux's /proc")
-def test_peak_memory_reaches_the_current_memory_plus_a_touched_array():
-    # A fresh process, so that no earlier test has set a higher peak already.
-    script = (
-        "import numpy as np, helpers\n"
-        "now = int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) * 1024\n"
-        "block = np.ones(500_000_000 // 8)\n"
-        "print(now, helpers.peak_memory_bytes())"
-    )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    now, peak = map(int, run.stdout.split())
-    assert peak >= now + 450_000_000, f"500 MB touched on top of {now} bytes, but the peak is only {peak}"
+def fake_gpus(monkeypatch, names: list[str | None], cores: int = 16) -> None:
+    """Make :mod:`helpers.environment` see GPUs named ``names`` (``None``: one TensorFlow cannot name)
+    and ``cores`` usable CPU cores, on a machine that has neither."""
+    gpus = [environment.tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU") for i in range(len(names))]
+
+    def details(device):
+        name = names[gpus.index(device)]
+        if name is None:
+            raise ValueError("The PhysicalDevice must be one obtained from calling `tf.config.list_physical_devices`")
+        return {"device_name": name, "compute_capability": (9, 0)}
+
+    monkeypatch.setattr(environment, "_GPUS", gpus)
+    monkeypatch.setattr(environment.tf.config.experimental, "get_device_details", details)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the current memory from Linux's /proc")
-def test_peak_memory_of_a_child_does_not_include_its_parents():
-    block = np.ones(1_500_000_000 // 8)  # this process now holds at least 1.5 GB
-    script = "import helpers; print(helpers.peak_memory_bytes())"
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert int(run.stdout) < block.nbytes, f"the child reports {int(run.stdout)} bytes: its parent's memory"
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        ([], "CPU only, 16 cores"),
+        (["NVIDIA H200"], "1 GPU (NVIDIA H200), 16 CPU cores"),
+        (["NVIDIA A100-SXM4-40GB"] * 2 + ["NVIDIA T4"], "3 GPUs (2x NVIDIA A100-SXM4-40GB, NVIDIA T4), 16 CPU cores"),
+        ([None], "1 GPU (GPU:0), 16 CPU cores"),
+    ],
+)
+def test_the_machine_is_described_from_what_tensorflow_detects(monkeypatch, names, expected):
+    fake_gpus(monkeypatch, names)
+    assert environment.machine_description() == expected
+    assert environment.device_name() == ("GPU" if names else "CPU")
 
 
-def test_peak_memory_is_none_where_neither_proc_nor_resource_exist(monkeypatch, tmp_path):
-    monkeypatch.setattr(environment, "_PROC_STATUS", tmp_path / "no-proc")
-    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows: the import fails
-    assert helpers.peak_memory_bytes() is None
-
-
-def test_peak_memory_falls_back_to_getrusage_without_proc(monkeypatch, tmp_path):
-    monkeypatch.setattr(environment, "_PROC_STATUS", tmp_path / "no-proc")
-    assert helpers.peak_memory_bytes() > 10_000_000
+def test_this_machine_is_described_as_the_device_line_says():
+    description = environment.machine_description()
+    assert description.startswith("CPU only, ") == (environment.device_name() == "CPU"), description
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert description.endswith(f" {cores} cores") or description.endswith(f" {cores} CPU cores"), description
 
 
 def test_importing_helpers_changes_no_tensorflow_setting():

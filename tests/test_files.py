@@ -30,6 +30,25 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
 
 
+def test_a_copy_that_fails_midway_leaves_no_temporary_file_and_the_target_untouched(tmp_path, monkeypatch):
+    source, target = tmp_path / "new.h5", tmp_path / "model.h5"
+    source.write_bytes(b"new weights" * 1000)
+    target.write_bytes(b"old weights")
+
+    def disk_full_after_a_block(src, dst, length):
+        dst.write(src.read(100))
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(files.shutil, "copyfileobj", disk_full_after_a_block)
+    with pytest.raises(OSError, match="No space"):
+        files.atomic_copy(source, target)
+    assert target.read_bytes() == b"old weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.h5", "new.h5"], "the half-written copy is removed"
+    monkeypatch.undo()
+    assert files.atomic_copy(source, target).read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.h5", "new.h5"]
+
+
 def test_verify_file_accepts_the_right_file_and_names_problems(tmp_path):
     path = tmp_path / "model.keras"
     path.write_bytes(b"weights")

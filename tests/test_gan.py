@@ -45,13 +45,6 @@ def test_one_optimizer_for_both_networks_is_refused():
         gan.make_train_step(gan.build_generator(8, 8), gan.build_discriminator(4), optimizer, optimizer)
 
 
-def test_pixel_conversions_round_trip():
-    pixels = np.array([0, 127.5, 255], dtype=np.float32)
-    np.testing.assert_allclose(gan.from_pixels(pixels), [-1, 0, 1])
-    np.testing.assert_allclose(gan.to_pixels(gan.from_pixels(pixels)), pixels)
-    assert gan.to_pixels(np.array([-2.0, 2.0])).tolist() == [0.0, 255.0]
-
-
 @pytest.mark.parametrize("call", [lambda: gan.build_generator(latent_dim=0), lambda: gan.build_discriminator(width=0)])
 def test_bad_sizes_are_named(call):
     with pytest.raises(ValueError, match="expected >= 1"):
@@ -90,14 +83,27 @@ def test_sample_names_a_bad_count():
         gan.sample(gan.build_generator(latent_dim=4, width=4), 0)
 
 
-def test_generator_fid_is_the_fid_of_the_generators_pixels():
+def constant_generator(image: np.ndarray, latent_dim: int = 4) -> keras.Model:
+    """A collapsed generator: every code (N, latent_dim) becomes ``image`` (28, 28, 1) in [-1, 1]."""
+    project = keras.layers.Dense(28 * 28, kernel_initializer="zeros", bias_initializer="zeros")
+    model = keras.Sequential([keras.Input((latent_dim,)), project, keras.layers.Reshape((28, 28, 1))])
+    project.bias.assign(image.ravel())
+    return model
+
+
+def test_evaluate_scores_a_collapsed_generator_as_one_class_with_no_spread():
     from helpers import metrics
 
-    generator = gan.build_generator(latent_dim=4, width=4)
-    real = metrics.classifier_features(np.random.default_rng(0).integers(0, 256, (30, 28, 28, 1)).astype(np.float32))
-    by_hand = metrics.fid(metrics.classifier_features(gan.to_pixels(gan.sample(generator, 30, seed=3))), real)
-    assert gan.generator_fid(generator, real, seed=3) == pytest.approx(by_hand)
-    assert gan.generator_fid(generator, real, seed=4) != pytest.approx(by_hand), "the seed picks the samples"
+    rng = np.random.default_rng(0)
+    real = metrics.classifier_features(rng.integers(0, 256, (40, 28, 28, 1)).astype(np.float32))
+    boot = np.linspace(-1, 1, 28 * 28, dtype=np.float32).reshape(28, 28, 1)
+    scores = gan.evaluate(constant_generator(boot), real, n=30)
+    assert set(scores) == {"fid", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
+    assert sorted(scores["class_shares"])[-1] == 1.0 and sum(scores["class_shares"]) == pytest.approx(1.0)
+    assert scores["spread"] == pytest.approx(0.0, abs=1e-5) and scores["fid"] > 0 and scores["ms_per_sample"] > 0
+    varied = gan.evaluate(gan.build_generator(latent_dim=4, width=4), real, n=30)
+    assert varied["spread"] > 0.01, "different codes, different images"
+    assert gan.evaluate(constant_generator(boot), real, n=30)["fid"] == pytest.approx(scores["fid"], rel=1e-6)
 
 
 def test_ring_of_gaussians_spreads_points_evenly_over_the_modes():

@@ -74,7 +74,12 @@ def test_moving_average_follows_the_generator_by_the_decay():
     np.testing.assert_allclose(
         training.ema_generator.get_layer("point").kernel.numpy(), 0.5 * before + 0.5 * current, rtol=1e-5
     )
-    assert training.sampler is training.ema_generator
+    assert training.sampling_model is training.ema_generator
+
+
+def test_without_a_moving_average_samples_come_from_the_generator():
+    training = toy_training()
+    assert training.ema_generator is None and training.sampling_model is training.generator
 
 
 def test_moving_average_starts_with_a_lower_decay():
@@ -122,7 +127,7 @@ def test_bad_training_arguments_are_named(kwargs, message, tmp_path):
 def test_raw_pixels_are_refused_where_the_gan_needs_minus_one_to_one():
     training = GanTraining(gan.build_generator(latent_dim=4, width=4), gan.build_discriminator(width=2), batch_size=4)
     with pytest.raises(
-        ValueError, match=r"images: expected values in \[-1, 1\] \(gan.from_pixels converts 0..255\), got 0..255"
+        ValueError, match=r"images: expected values in \[-1, 1\] \(pixels.from_pixels converts 0..255\), got 0..255"
     ):
         training.train(np.linspace(0, 255, 8 * 28 * 28).reshape(8, 28, 28, 1), steps=1)
 

@@ -11,7 +11,7 @@ POINTS = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
 
 
 class NoisyRegression(ResumableTraining):
-    """Fits y = x·(1, 2, 3) + noise drawn from ``self.noise``, so resuming must restore the noise too."""
+    """Fits y = x·(1, 2, 3) + noise drawn from ``self.rng``, so resuming must restore the generator's state too."""
 
     def __init__(self, **kwargs) -> None:
         keras.utils.set_random_seed(0)
@@ -24,7 +24,7 @@ class NoisyRegression(ResumableTraining):
 
         @tf.function
         def step(batch):
-            y = batch @ target + 0.1 * self.noise.normal((tf.shape(batch)[0], 1))
+            y = batch @ target + 0.1 * self.rng.normal((tf.shape(batch)[0], 1))
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean((model(batch) - y) ** 2)
             optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
@@ -87,10 +87,20 @@ def test_a_missing_checkpoint_is_not_called_corrupt(tmp_path):
         NoisyRegression().restore(tmp_path / "nothing.npz")
 
 
-def test_a_checkpoint_without_settings_is_refused(tmp_path):
-    np.savez(tmp_path / "old.npz", step=np.array(3), noise_state=np.zeros(3))
+def test_a_checkpoint_from_before_the_rng_rename_is_refused(tmp_path):
+    path = NoisyRegression().save(tmp_path / "old.npz")
+    with np.load(path) as stored:
+        arrays = {("noise_state" if name == "rng_state" else name): stored[name] for name in stored.files}
+    np.savez(path, **arrays)
     with pytest.raises(CorruptFileError, match="not a checkpoint written by this version"):
         NoisyRegression().restore(tmp_path / "old.npz")
+
+
+def test_float32_data_is_not_copied():
+    training = NoisyRegression()
+    assert np.shares_memory(training.check_data(POINTS), POINTS)
+    labels = np.arange(len(POINTS))
+    assert all(np.shares_memory(a, b) for a, b in zip(training.check_data((POINTS, labels)), (POINTS, labels)))
 
 
 def test_a_subclass_without_a_step_function_is_told_so():
@@ -103,7 +113,8 @@ def test_a_subclass_without_a_step_function_is_told_so():
     ("kwargs", "message"),
     [
         ({"learning_rate": 0}, "learning_rate: expected > 0"),
-        ({"ema": ("nothing", 0.9)}, r"ema: expected \(one of \['m'\]"),
+        ({"ema": ("nothing", 0.9)}, r"ema: expected \(one of \['m'\], ema_decay\), got \('nothing', 0.9\)"),
+        ({"ema": ("m", 1.0)}, r"ema_decay: expected a number in \(0, 1\), got 1.0"),
         ({"learning_rate_decay": (5,)}, "learning_rate_decay: expected"),
     ],
 )

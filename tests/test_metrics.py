@@ -98,15 +98,56 @@ def test_class_coverage_counts_top_classes_and_mean_confidence():
         metrics.class_coverage(np.zeros(3))
 
 
-def test_class_probabilities_are_the_softmax_of_the_shipped_classifiers_logits():
-    from helpers import models
-    from helpers.environment import tf
-
-    images = np.random.default_rng(0).uniform(0, 255, (3, 28, 28, 1)).astype(np.float32)
-    logits = models.load_pretrained_classifier()(images, training=False)
-    np.testing.assert_allclose(metrics.class_probabilities(images), tf.nn.softmax(logits).numpy(), rtol=1e-5, atol=1e-7)
+def test_class_probabilities_are_probabilities():
+    images = np.random.default_rng(0).uniform(0, 255, (5, 28, 28, 1)).astype(np.float32)
+    probabilities = metrics.class_probabilities(images)  # the shipped classifier
+    assert probabilities.shape == (5, 10) and np.all((0 <= probabilities) & (probabilities <= 1))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     with pytest.raises(ValueError, match=r"images: expected shape \(N, 28, 28, 1\)"):
         metrics.class_probabilities(np.zeros((2, 28, 28)))
+
+
+SHARPNESS = 3.0
+
+
+def nearest_class_reader():
+    """A classifier that reads one pixel, the top-left one, and whose logits favour the class nearest its value:
+    logit_k = s (2 k v - k^2) = s (v^2 - (v - k)^2), for the pixel's value v and s = :data:`SHARPNESS`."""
+    from helpers.environment import keras
+
+    dense = keras.layers.Dense(10)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x[:, 0, 0, :]), dense])
+    k = np.arange(10, dtype=np.float32)
+    dense.set_weights([SHARPNESS * 2 * k[None, :], -SHARPNESS * k**2])
+    return model
+
+
+def test_a_known_classifier_scores_labelled_images_as_expected():
+    labels = np.array([3, 0, 9, 5, 5])
+    images = np.random.default_rng(0).uniform(0, 255, (5, 28, 28, 1)).astype(np.float32)
+    images[:, 0, 0, 0] = labels  # the one pixel the classifier reads; the others must not matter
+    probabilities = metrics.class_probabilities(images, nearest_class_reader())
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), labels)
+    # on its own class, the logits are s (v^2 - (v - k)^2): the true class's probability, worked by hand
+    k = np.arange(10)
+    expected = [1 / np.exp(-SHARPNESS * (label - k) ** 2).sum() for label in labels]
+    np.testing.assert_allclose(probabilities[np.arange(5), labels], expected, rtol=1e-5)
+    assert 0.9 < expected[0] < 0.99, "sharp enough to classify, not so sharp that every probability is 1"
+
+
+def test_fid_is_zero_for_identical_features_and_grows_with_a_shift():
+    features = np.random.default_rng(0).normal(size=(500, 4))
+    assert metrics.fid(features, features) == pytest.approx(0.0, abs=1e-6)
+    shifts = [metrics.fid(features, features + [d, 0, 0, 0]) for d in (0.5, 1.0, 2.0)]
+    np.testing.assert_allclose(shifts, [0.25, 1.0, 4.0], rtol=1e-6)  # same covariance: the squared shift
+
+
+def test_mirror_averaging_of_a_symmetric_image_is_the_plain_probabilities():
+    half = np.random.default_rng(0).uniform(0, 255, (2, 28, 14, 1)).astype(np.float32)
+    symmetric = np.concatenate([half, half[:, :, ::-1]], axis=2)
+    np.testing.assert_allclose(
+        metrics.mirror_averaged_probabilities(symmetric), metrics.class_probabilities(symmetric), rtol=1e-6
+    )
 
 
 def test_mode_counts_take_the_nearest_center_within_reach():
@@ -146,3 +187,23 @@ def test_within_class_spread_is_the_mean_feature_std_within_classes():
     assert metrics.within_class_spread(spread, labels) == pytest.approx(expected)
     with pytest.raises(ValueError, match="features, labels"):
         metrics.within_class_spread(same, labels[:-1])
+
+
+def test_score_images_of_real_images_asked_for_their_own_classes():
+    from helpers import data
+
+    need_fashion_mnist()
+    _, (x_test, y_test) = data.load_fashion_mnist()
+    images, labels = x_test[:200, ..., None], y_test[:200]
+    assert set(labels) == set(range(10))
+    real_features = metrics.classifier_features(images)
+    scores = metrics.score_images(images, real_features, labels)
+    assert scores["fid"] == pytest.approx(0.0, abs=1e-2)  # the same images as the reference
+    assert np.mean(scores["class_accuracy"]) > 0.8  # the shipped classifier's test accuracy is about 0.9
+    asked_wrong = metrics.score_images(images, real_features, (labels + 1) % 10)
+    assert np.mean(asked_wrong["class_accuracy"]) < 0.2
+    assert asked_wrong["class_shares"] == scores["class_shares"], "the shares do not depend on what was asked"
+    unlabelled = metrics.score_images(images, real_features)
+    assert set(scores) - set(unlabelled) == {"class_accuracy"}
+    with pytest.raises(ValueError, match=r"labels: expected shape \(200,\), one per image"):
+        metrics.score_images(images, real_features, labels[:10])

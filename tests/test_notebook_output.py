@@ -1,11 +1,13 @@
-"""Execute every notebook (smoke profile) and fail on log noise or warnings a student would see."""
+"""Every lesson's outputs, from the session's one run of it (``lesson_runs``), hold no log noise or warnings."""
 
 import re
 
 import nbformat
 import pytest
 
-from tests.notebook_utils import NOTEBOOKS, execute
+from tests.notebook_utils import build_site_tool
+
+LESSONS = build_site_tool().find_lessons()
 
 NOISE = re.compile(
     r"(Warning|WARNING|warnings\.warn|oneDNN|absl::|cuda|cuInit|I0000|E0000|W0000|`input_shape`|"
@@ -41,6 +43,6 @@ def test_noise_detector_catches_stderr_and_warnings():
     assert len(problems) == 3 and "stderr" in problems[0] and "input_shape" not in problems[0]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_output_is_clean(path):
-    assert noise_in(execute(path)) == []
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.path.name for lesson in LESSONS])
+def test_notebook_output_is_clean(lesson_runs, lesson):
+    assert noise_in(lesson_runs.notebook(lesson)) == []

@@ -1,6 +1,8 @@
+import platform
 from pathlib import Path
 
 from benchmarks import notebook_times
+from tests.test_environment import fake_gpus
 
 
 def time_with_fake_notebooks(monkeypatch, prefixes: list[str], stored: dict) -> tuple[dict, list[str]]:
@@ -24,3 +26,10 @@ def test_timing_one_lesson_keeps_the_others_rows_and_lesson_04s_weights_label(mo
 def test_timing_lesson_04_labels_the_weights_it_ran_with(monkeypatch):
     result, ran = time_with_fake_notebooks(monkeypatch, ["04"], {"vgg16_weights": "imagenet", "seconds": {}})
     assert ran == ["04_vgg16.ipynb smoke"] and result["vgg16_weights"] == "random"
+
+
+def test_the_machine_is_the_one_the_notebooks_ran_on(monkeypatch):
+    fake_gpus(monkeypatch, ["NVIDIA H200"], cores=16)
+    result, _ = time_with_fake_notebooks(monkeypatch, ["03"], {})
+    expected = f"1 GPU (NVIDIA H200), 16 CPU cores, {platform.machine()}, Python {platform.python_version()}"
+    assert result["machine"] == expected

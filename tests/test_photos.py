@@ -4,8 +4,8 @@ import pytest
 from helpers import photos
 
 
-def test_sample_photos_are_shipped_and_load():
-    names = {p.stem for p in photos.sample_photos()}
+def test_example_photos_are_shipped_and_load():
+    names = {p.stem for p in photos.example_photos()}
     assert {"cat", "coffee", "rocket", "astronaut", "camera"} <= names
     cat = photos.load_photo("cat")
     assert cat.ndim == 3 and cat.shape[2] == 3 and cat.dtype == np.float32 and 0 <= cat.min() < cat.max() <= 255
@@ -14,7 +14,7 @@ def test_sample_photos_are_shipped_and_load():
 
 def test_every_photo_has_a_license_record():
     readme = (photos.DATA_DIR / "README.md").read_text()
-    for photo in photos.sample_photos():
+    for photo in photos.example_photos():
         assert photo.name in readme, f"{photo.name} has no source/license line in data/README.md"
 
 

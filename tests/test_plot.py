@@ -1,8 +1,10 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from PIL import Image
 
 from helpers import plot
+from helpers.plot import save_gif, tile
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +148,46 @@ def test_top_k_labels_each_bar():
     assert [t.get_text() for t in bars.texts] == ["80.0%", "15.0%"]
     with pytest.raises(ValueError, match="predictions: expected at least one"):
         plot.top_k(image, [])
+
+
+def test_tile_places_images_row_by_row():
+    images = np.stack([np.full((2, 3, 1), value) for value in (-1.0, 0.0, 1.0)])
+    picture = tile(images, ncols=2)
+    assert picture.shape == (4, 6) and picture.dtype == np.uint8
+    assert picture[0, 0] == 0 and picture[0, 3] == 127 and picture[2, 0] == 255 and picture[2, 3] == 0
+
+
+def test_gif_holds_every_frame(tmp_path):
+    frames = [np.full((4, 4), value, dtype=np.uint8) for value in (0, 128, 255)]
+    path = save_gif(frames, tmp_path / "training.gif", scale=2)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.size == (8, 8)
+    with pytest.raises(ValueError, match="frames"):
+        save_gif([], tmp_path / "empty.gif")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"images": np.zeros((0, 2, 2, 1))}, r"images: expected shape \(N, H, W, 1\) with N >= 1"),
+        ({"ncols": 0}, "ncols: expected >= 1, got 0"),
+    ],
+)
+def test_tile_names_bad_arguments(kwargs, message):
+    kwargs.setdefault("images", np.zeros((2, 2, 2, 1)))
+    with pytest.raises(ValueError, match=message):
+        tile(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [np.zeros((4, 4), np.uint8), np.zeros((5, 4), np.uint8)],
+        [np.zeros((4, 4), np.float32)],
+        [np.zeros((4, 4, 3), np.uint8)],
+    ],
+)
+def test_gif_refuses_frames_pillow_would_choke_on(frames, tmp_path):
+    with pytest.raises(ValueError, match=r"frames: expected uint8 arrays \(H, W\), all of one shape"):
+        save_gif(frames, tmp_path / "bad.gif")
+    assert not (tmp_path / "bad.gif").exists()

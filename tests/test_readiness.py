@@ -4,7 +4,9 @@ import sys
 import pytest
 
 from helpers import data, photos, readiness
+from tests.conftest import need_fashion_mnist
 from tests.notebook_utils import ROOT
+from tests.test_environment import fake_gpus
 
 
 def test_the_report_marks_each_check_and_advises_only_on_failures():
@@ -14,6 +16,7 @@ def test_the_report_marks_each_check_and_advises_only_on_failures():
 
 
 def test_this_machine_is_ready():
+    need_fashion_mnist()  # the one check a developer's machine may fail: skip there, fail in CI
     checks = readiness.run_checks()
     assert [check.name.split()[0] for check in checks][:2] == ["Python", "TensorFlow,"]
     assert all(check.ok for check in checks), readiness.report(checks)
@@ -33,27 +36,20 @@ def test_bad_profile_is_a_failed_check_not_a_crash(monkeypatch):
     assert not check.ok and "warp" in check.advice
 
 
-@pytest.mark.parametrize("version", [(3, 10), (3, 13)])
-def test_supported_pythons_need_no_advice(version):
-    assert readiness.python_advice(version) == ""
+def test_the_python_check_passes_on_a_supported_python_and_advises_on_another(monkeypatch):
+    assert readiness._python().ok, "the tests run on a supported Python"
+    monkeypatch.setattr(readiness, "python_advice", lambda: "make a Python 3.12 environment")
+    check = readiness._python()
+    assert not check.ok and check.name == "Python 3.10-3.13" and check.advice == "make a Python 3.12 environment"
 
 
-def test_a_python_too_new_for_tensorflow_gets_the_command_for_a_supported_one():
-    advice = readiness.python_advice((3, 14))
-    assert "no wheels for Python 3.14" in advice and "uv venv --python 3.12" in advice
-
-
-def test_a_python_too_old_is_told_the_supported_range():
-    assert "Install Python 3.10 to 3.13" in readiness.python_advice((3, 9))
-
-
-def test_pyproject_requires_the_pythons_the_readiness_check_accepts():
-    import re
-
-    text = (ROOT / "pyproject.toml").read_text()
-    oldest, newest = readiness.OLDEST_PYTHON, readiness.NEWEST_PYTHON
-    expected = f'requires-python = ">={oldest[0]}.{oldest[1]},<{newest[0]}.{newest[1] + 1}"'
-    assert re.search(r"^requires-python = .*$", text, re.MULTILINE)[0] == expected
+@pytest.mark.parametrize("gpus, found", [([], "CPU only, 16 cores: enough for every lesson"),
+                                         (["NVIDIA H200"], "1 GPU (NVIDIA H200), 16 CPU cores")])  # fmt: skip
+def test_the_device_line_describes_the_machine_and_says_a_cpu_is_enough(monkeypatch, gpus, found):
+    fake_gpus(monkeypatch, gpus)
+    check = readiness._device()
+    assert check.ok, "every lesson runs on a CPU: the device never needs fixing"
+    assert readiness.report([check]) == f"OK   device  {found}"
 
 
 def test_without_tensorflow_the_import_error_says_what_to_do():
@@ -73,7 +69,7 @@ def test_the_tensorflow_check_reports_a_failed_import_instead_of_crashing(monkey
 
 
 def test_missing_photos_say_how_to_restore_them(monkeypatch):
-    monkeypatch.setattr(photos, "sample_photos", lambda: [photos.IMAGES_DIR / "cat.png"])
+    monkeypatch.setattr(photos, "example_photos", lambda: [photos.IMAGES_DIR / "cat.png"])
     check = readiness._photos()
     assert not check.ok and check.found.startswith("1 in ") and "git checkout -- data/images" in check.advice
 

@@ -1,31 +1,11 @@
 import json
-import os
 
 import numpy as np
 import pytest
 
-from helpers import data, diffusion, files, gan, models, train
+from helpers import data, diffusion, environment, files, gan, models, train
+from helpers.classifier_training import CLASSIFIER_CONFIG
 from tests.conftest import need_fashion_mnist
-
-
-def test_split_validation_is_disjoint_stratified_and_complete():
-    x = np.arange(100)
-    y = np.arange(100) % 4
-    (x_train, y_train), (x_val, y_val) = train.split_validation(x, y, n_val=20, seed=0)
-    assert len(x_val) == 20 and np.bincount(y_val).tolist() == [5, 5, 5, 5]
-    assert sorted(np.concatenate([x_train, x_val]).tolist()) == list(range(100))
-    np.testing.assert_array_equal(y[x_val], y_val)
-
-
-def test_split_validation_rejects_unpaired_input():
-    with pytest.raises(ValueError, match="x, y: expected the same number of samples, got 5 and 4"):
-        train.split_validation(np.arange(5), np.arange(4), n_val=2)
-
-
-@pytest.mark.parametrize("n_val", [0, 100])
-def test_split_validation_rejects_impossible_sizes(n_val):
-    with pytest.raises(ValueError, match="n_val: expected 0 < n_val < 100"):
-        train.split_validation(np.arange(100), np.arange(100) % 4, n_val=n_val)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +13,7 @@ def tiny_trained(tmp_path_factory):
     need_fashion_mnist()
     model, record = train.train_classifier(epochs=1, verbose=0, limit=300)
     path = tmp_path_factory.mktemp("pretrained") / "classifier.weights.h5"
-    meta = train.save_model(model, path, train.CLASSIFIER_CONFIG, record)
+    meta = train.save_model(model, path, CLASSIFIER_CONFIG, record)
     return model, path, meta
 
 
@@ -58,7 +38,7 @@ def test_saved_classifier_reloads_and_predicts_the_same(tiny_trained):
     reloaded = models.load_pretrained_classifier(path)
     images = np.random.default_rng(0).uniform(0, 255, (4, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(reloaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-5)
-    assert reloaded.output_shape == (None, 10)
+    assert reloaded.output_shape == (None, 10) and reloaded.name == model.name == "fashion_classifier"
 
 
 def test_a_corrupt_classifier_is_refused_before_loading(tiny_trained, tmp_path):
@@ -100,24 +80,6 @@ def test_command_line_refuses_a_decay_longer_than_the_run(capsys):
     assert "--decay-steps: expected 0 to --steps (10), got 20" in capsys.readouterr().err
 
 
-def test_fashion_splits_are_stratified_disjoint_and_keep_raw_pixels():
-    need_fashion_mnist()
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train.fashion_splits(n_train=200, n_val=50)
-    assert x_train.shape == (150, 28, 28, 1) and x_val.shape == (50, 28, 28, 1) and x_test.shape == (10_000, 28, 28, 1)
-    assert x_train.dtype == np.uint8 and x_train.max() > 1, "raw 0..255 pixels: the models rescale them"
-    assert np.bincount(y_val, minlength=10).tolist() == [5] * 10
-    again = train.fashion_splits(n_train=200, n_val=50)
-    np.testing.assert_array_equal(again[0][0], x_train)  # the same seed, the same split
-
-
-def test_cosine_schedule_runs_from_the_rate_to_zero_over_the_whole_run():
-    schedule = train.cosine_schedule(0.01, epochs=3, n_train=1000, batch_size=100)  # 30 steps
-    assert float(schedule(0)) == pytest.approx(0.01) and float(schedule(15)) == pytest.approx(0.005)
-    assert float(schedule(30)) == 0.0
-    with pytest.raises(ValueError, match="epochs, n_train, batch_size: expected >= 1 each"):
-        train.cosine_schedule(0.01, epochs=0, n_train=1000)
-
-
 def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_defaults(tmp_path, capsys):
     need_fashion_mnist()
     out, state = tmp_path / "diffusion.weights.h5", tmp_path / "state.npz"
@@ -134,7 +96,7 @@ def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_def
     assert record["steps"] == 3 and list(record["fid_during_training"]) == ["2", "3"]
     assert set(record["fid"]) == {"unet", "ema"} and len(record["class_accuracy"]) == len(record["class_shares"]) == 10
     assert record["train_seconds"] >= progress["seconds"]
-    assert record["trained_on"] == [f"CPU, {os.cpu_count()} CPU cores"]
+    assert record["trained_on"] == [environment.machine_description()]
     assert set(record) == set(shipped_record(diffusion.MODEL_PATH)), "the shipped record is one this command writes"
     model = diffusion.load_pretrained(out)
     assert model.sampling_defaults == {"steps": 2, "guidance": 1.5}
@@ -148,8 +110,15 @@ def test_each_command_remakes_what_ships_by_default(model):
     record = shipped_record(path[model])
     assert args.pop("out") == path[model]
     if model == "classifier":
-        assert args["epochs"] == record["epochs"] and record["config"] == train.CLASSIFIER_CONFIG
+        assert args["epochs"] == record["epochs"] and record["config"] == CLASSIFIER_CONFIG
         return
     args.pop("model"), args.pop("checkpoint")
     settings = {**record["training"], **record["config"]}
     assert args == settings, f"python -m helpers.train {model}'s defaults are not the shipped model's settings"
+
+
+def test_the_finite_loss_guard_passes_a_chunk_stopped_before_its_first_step_and_stops_a_blow_up(tmp_path):
+    train.check_finite([], step=0, backup=None)  # interrupted at once: no loss logged yet
+    train.check_finite([0.5, 0.25], step=2, backup=None)
+    with pytest.raises(FloatingPointError, match=r"loss nan at step 3: the last finite state is in .*finite.npz"):
+        train.check_finite([0.5, float("nan")], step=3, backup=tmp_path / "state.finite.npz")

@@ -3,12 +3,15 @@
     python tools/build_site.py                    # live profile, into _build/site/
     python tools/build_site.py --profile full     # the publication build
     python tools/build_site.py --notebooks 01 03  # only these lessons (the index still lists all)
+    python tools/build_site.py --executed _build/executed  # the pages again, from lessons executed already
 
 1. The browser assets (MathJax, reveal.js, require.js, jQuery) come from npm, pinned in package.json and
    package-lock.json; ``npm ci`` runs when node_modules/ is missing or older than the lockfile. The site
    serves them itself, so its pages work offline.
 2. Each notebook in notebooks/ runs top to bottom with nbclient into _build/executed/; notebooks/ is
-   left untouched. A cell error fails the build and names the notebook and the cell.
+   left untouched. A cell error fails the build and names the notebook and the cell. Each executed
+   notebook records what its page states (profile, date, versions, random VGG16 weights), so that
+   ``--executed`` can render the site again, or from the test suite's run, without executing anything.
 3. nbconvert writes _build/site/: index.html from the README's course map, one page per lesson (its
    outputs, figures, GIF and math, links to Colab, the source and the neighbouring lessons) and one
    reveal.js slideshow per lesson. The site is assembled in a staging folder and replaces the old one
@@ -32,6 +35,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -55,6 +59,8 @@ RANDOM_WEIGHTS_BANNER = (
     "and its predictions below are meaningless. Open the lesson in Colab, where Keras downloads the "
     "weights, to see real ones."
 )
+# The executed notebook's metadata key for how it ran: its page's footer and why VGG16 had random weights.
+RUN_RECORD = "course_site_run"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -140,18 +146,47 @@ def random_weights_reason() -> str | None:
     return source if isinstance(source, str) else None
 
 
-def execute(lesson: Lesson, timeout: int) -> nbformat.NotebookNode:
-    """``lesson`` run top to bottom in a fresh kernel (the profile comes from the environment)."""
+@dataclass(frozen=True)
+class Execution:
+    """How the lessons run: in one profile, their kernels in ``env``, VGG16 with random weights when
+    ``random_weights`` says why (None: the ImageNet weights are at hand)."""
+
+    profile: str
+    env: dict[str, str]
+    random_weights: str | None
+
+    @classmethod
+    def prepare(cls, profile: str) -> Execution:
+        """This process's environment with ``COURSE_PROFILE=profile``, plus ``COURSE_VGG16_WEIGHTS=random``
+        when :func:`random_weights_reason` finds no weights; ``os.environ`` itself is left as it was."""
+        with mock.patch.dict(os.environ, {"COURSE_PROFILE": profile}):  # helpers.weights reads the profile there
+            reason = random_weights_reason()
+        env = {**os.environ, "COURSE_PROFILE": profile}
+        if reason:
+            env["COURSE_VGG16_WEIGHTS"] = "random"
+        return cls(profile, env, reason)
+
+    def run(self, lesson: Lesson, executed: Path, timeout: int) -> nbformat.NotebookNode:
+        """``lesson`` executed, with its run record, and written to ``executed/<its name>`` atomically."""
+        notebook = execute(lesson, timeout, self.env)
+        notebook.metadata[RUN_RECORD] = {"footer": build_footer(self.profile), "random_weights": self.random_weights}
+        executed.mkdir(parents=True, exist_ok=True)
+        atomic_write(executed / lesson.path.name, nbformat.writes(notebook))
+        return notebook
+
+
+def execute(lesson: Lesson, timeout: int, env: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """``lesson`` run top to bottom in a fresh kernel whose environment is ``env`` (default: this one's)."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(lesson.path, as_version=4)
     quiet = ["--IPKernelApp.log_level=ERROR"]  # no warning per kernel about its TCP connection
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", extra_arguments=quiet,
                             resources={"metadata": {"path": str(lesson.path.parent)}})  # fmt: skip
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as err:
+        client.execute(env=dict(os.environ) if env is None else env)  # jupyter_client starts the kernel with it
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         raise BuildError(f"{lesson.path.name}: {describe_failure(notebook)} failed\n{err}") from None
     return notebook
 
@@ -271,42 +306,54 @@ def build_footer(profile: str) -> str:
     return f"Executed on {day} in the {profile} profile with {versions}, Python {platform.python_version()}."
 
 
-def build(
-    profile: str = "live", out: Path = ROOT / "_build", only: list[str] | None = None, timeout: int = 3600
-) -> Path:
-    """Execute the lessons and write the site to ``out/site``; returns that folder."""
-    lessons = find_lessons()
+def choose(lessons: list[Lesson], only: list[str] | None) -> list[Lesson]:
+    """The lessons numbered in ``only`` (all when it is empty), refusing numbers that name none."""
     chosen = [lesson for lesson in lessons if not only or lesson.number in only]
     if only and len(chosen) != len(set(only)):
         raise BuildError(f"--notebooks: expected lesson numbers among {[x.number for x in lessons]}, got {only}")
-    node_modules = ensure_assets()
-    os.environ["COURSE_PROFILE"] = profile  # the kernels inherit it, and random_weights_reason reads it
-    reason = random_weights_reason()
-    if reason:
-        os.environ["COURSE_VGG16_WEIGHTS"] = "random"
-    url, ref = colab.repo_url(), colab.release_tag(colab.package_version())
-    footer = build_footer(profile)
+    return chosen
 
+
+def read_executed(lesson: Lesson, executed: Path) -> tuple[nbformat.NotebookNode, dict]:
+    """``lesson`` as :meth:`Execution.run` wrote it into ``executed``, and its run record.
+
+    Refuses a notebook that is missing, lacks the record, or whose cells differ from the lesson's now:
+    its page would show another version's outputs.
+    """
+    path = executed / lesson.path.name
+    if not path.is_file():
+        raise BuildError(f"--executed: {path} is missing; build without --executed to execute the lessons")
+    notebook = nbformat.read(path, as_version=4)
+    record = notebook.metadata.pop(RUN_RECORD, None)
+    sources = [cell.source for cell in nbformat.read(lesson.path, as_version=4).cells]
+    if record is None or [cell.source for cell in notebook.cells] != sources:
+        raise BuildError(f"--executed: {path} was not executed by this tool from the current {lesson.path.name}")
+    return notebook, record
+
+
+def render_site(lessons: list[Lesson], chosen: list[Lesson], executed: Path, out: Path, node_modules: Path) -> Path:
+    """Write ``out/site`` from the ``chosen`` lessons' executed notebooks in ``executed``; returns it.
+
+    The site is staged in ``out/site.staging`` and replaces ``out/site`` only when complete.
+    """
+    url, ref = colab.repo_url(), colab.release_tag(colab.package_version())
     staging = out / "site.staging"
     shutil.rmtree(staging, ignore_errors=True)
     copy_assets(node_modules, staging / STATIC)
     for lesson in chosen:
-        started = time.perf_counter()
-        notebook = execute(lesson, timeout)
-        (out / "executed").mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "executed" / lesson.path.name, nbformat.writes(notebook))
+        notebook, record = read_executed(lesson, executed)
         freeze_widgets(notebook)
         inline_gifs(notebook)
         strip_badges(notebook)
+        reason = record["random_weights"]
         banner = RANDOM_WEIGHTS_BANNER.format(reason=reason) if uses_random_weights(notebook) else None
         links = page_links(lessons, lessons.index(lesson), url, ref)
-        (staging / lesson.page).write_text(render(notebook, links, banner, footer, slides=False))
-        (staging / lesson.slides).write_text(render(notebook, links, banner, footer, slides=True))
-        print(f"{lesson.path.name}: {time.perf_counter() - started:.1f} s", flush=True)
+        (staging / lesson.page).write_text(render(notebook, links, banner, record["footer"], slides=False))
+        (staging / lesson.slides).write_text(render(notebook, links, banner, record["footer"], slides=True))
     readme = (ROOT / "README.md").read_text()
     home = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(course_map(readme, lessons))])
     links = {"home": None, "previous": None, "next": lessons[0].page, "colab": None, "source": None, "slides": None}
-    (staging / "index.html").write_text(render(home, links, None, footer, slides=False))
+    (staging / "index.html").write_text(render(home, links, None, record["footer"], slides=False))
 
     site = out / "site"
     shutil.rmtree(site, ignore_errors=True)
@@ -314,17 +361,46 @@ def build(
     return site
 
 
+def build(
+    profile: str = "live",
+    out: Path = ROOT / "_build",
+    only: list[str] | None = None,
+    timeout: int = 3600,
+    executed: Path | None = None,
+) -> Path:
+    """Execute the lessons into ``out/executed`` and write the site to ``out/site``; returns that folder.
+
+    With ``executed``, nothing runs: the pages come from the notebooks executed into that folder
+    already, and say the profile they ran in (``profile`` is not used).
+    """
+    lessons = find_lessons()
+    chosen = choose(lessons, only)
+    node_modules = ensure_assets()  # before the long part, so that a missing npm fails at once
+    if executed is None:
+        executed = out / "executed"
+        execution = Execution.prepare(profile)
+        for lesson in chosen:
+            started = time.perf_counter()
+            execution.run(lesson, executed, timeout)
+            print(f"{lesson.path.name}: {time.perf_counter() - started:.1f} s", flush=True)
+    return render_site(lessons, chosen, executed, out, node_modules)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/build_site.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--profile", choices=["smoke", "live", "full"], default="live")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--profile", choices=["smoke", "live", "full"], default="live")
+    executed_help = ("render the pages from the lessons executed into DIR already (a build's OUT/executed, "
+                     "the tests' _build/pytest/executed) instead of executing them")  # fmt: skip
+    source.add_argument("--executed", type=Path, metavar="DIR", help=executed_help)
     parser.add_argument("--out", type=Path, default=ROOT / "_build", help="build folder (default: _build)")
     parser.add_argument("--notebooks", nargs="+", metavar="NN", help="only these lessons, by number")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run (default: 3600)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        site = build(args.profile, args.out, args.notebooks, args.timeout)
+        site = build(args.profile, args.out, args.notebooks, args.timeout, args.executed)
     except BuildError as err:
         print(f"Build failed: {err}", file=sys.stderr)
         return 1

@@ -10,14 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${DRIFT_VENV:-}"
-if [ -z "$venv" ]; then
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
-    venv="$tmp/venv"
-fi
+source tools/venv_folder.sh "${DRIFT_VENV:-}"
 python3 -m venv "$venv"
-export PATH="$venv/bin:$PATH"  # nbval's kernels start the venv's python too
+export PATH="$venv/bin:$PATH"  # the notebooks' kernels start the venv's python too
 echo "== drift: installing the newest releases allowed by pyproject.toml"
 python -m pip install -qq --upgrade pip
 # The test tools are unpinned as well: they are what a contributor would get today.

@@ -10,12 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${FLOOR_VENV:-}"
-if [ -z "$venv" ]; then
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
-    venv="$tmp/venv"
-fi
+source tools/venv_folder.sh "${FLOOR_VENV:-}"
 uv="$(python3 -c 'import uv; print(uv.find_uv_bin())')"  # requirements-dev.txt installs it
 oldest=$(python3 -c 'import sys; sys.path.insert(0, "tools"); from check_pins import *; print(supported_pythons()[0])')
 interpreter=$(python3 -c "import sys; sys.path.insert(0, 'tools'); from check_pins import *; print((find_interpreter('$oldest') or [''])[0])")
@@ -24,7 +19,7 @@ if [ -z "$interpreter" ]; then
     exit 1
 fi
 "$uv" venv -q --python "$interpreter" "$venv"
-export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"  # nbval's kernels start the venv's python too
+export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"  # the notebooks' kernels start the venv's python too
 echo "== floor: the lower bounds of pyproject.toml, exactly, on Python $oldest"
 "$uv" pip install -q --python "$venv/bin/python" --resolution lowest-direct -e .
 # The test tools as a contributor gets them; what is installed already stays (no upgrades).
