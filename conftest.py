@@ -1,4 +1,4 @@
-"""Test-wide settings, inherited by the kernels nbval starts: the smoke profile unless told otherwise."""
+"""Test-wide settings, inherited by the lessons' kernels: the smoke profile unless told otherwise."""
 
 import os
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks import report
 from helpers import data, gan, metrics
-from helpers.environment import keras, setup
+from helpers.environment import keras, machine_description, setup
 from helpers.gan_training import GanTraining
 from helpers.pixels import from_pixels
 
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> dict:
     setup(0)
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     real, real_features = from_pixels(x_train[..., None]), metrics.classifier_features(x_test[..., None])
-    result = {"date": datetime.date.today().isoformat(), "steps": args.steps, "baseline_settings": BASELINE}
+    result = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "steps": args.steps,
+              "baseline_settings": BASELINE}  # fmt: skip
     if args.out and args.out.exists():  # keep the variants not re-run, when they were measured the same way
         earlier = json.loads(args.out.read_text())
         if earlier.get("steps") == args.steps and earlier.get("baseline_settings") == BASELINE:

@@ -41,12 +41,13 @@ def train_and_test(settings: dict) -> dict:
     from helpers import metrics, models
     from helpers.classifier_training import compile_classifier, cosine_schedule, fashion_splits
     from helpers.environment import keras, seed_everything
+    from helpers.pixels import IMAGE_SHAPE
 
     seed_everything(0)
-    narrow = models.build_vgg([16, 16, "M", 32, 32, "M"], input_shape=(28, 28, 1), classes=10, dense_units=128,
+    narrow = models.build_vgg([16, 16, "M", 32, 32, "M"], input_shape=IMAGE_SHAPE, classes=10, dense_units=128,
                               classifier_activation=None, dropout=settings["dropout"], rescale=1 / 255)  # fmt: skip
     flips = [keras.layers.RandomFlip("horizontal", seed=0)] if settings["flips"] else []
-    trainer = keras.Sequential([keras.Input((28, 28, 1)), *flips, narrow])
+    trainer = keras.Sequential([keras.Input(IMAGE_SHAPE), *flips, narrow])
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = fashion_splits(n_val=5000)
     compile_classifier(trainer, cosine_schedule(settings["learning_rate"], settings["epochs"], len(x_train)))
     start = time.perf_counter()
@@ -81,8 +82,10 @@ def main() -> None:
     if args.one:
         print(json.dumps(train_and_test({**BASELINE, **VARIANTS[args.one]})))
         return
+    from helpers.environment import machine_description
+
     previous = json.loads(Path(args.out).read_text())["variants"] if args.out and Path(args.out).exists() else {}
-    results = {"date": datetime.date.today().isoformat(), "variants": previous}
+    results = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "variants": previous}
     for name in args.variants:
         results["variants"][name] = run_in_fresh_process(name)
         print(name, results["variants"][name], flush=True)

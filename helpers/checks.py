@@ -357,17 +357,17 @@ def _bce(logits: np.ndarray, label: float) -> float:
 # --- lesson 06: diffusion -------------------------------------------------------------------------
 
 # A short, steep linear schedule (DDPM's, over 50 steps): neighbouring steps differ enough that an
-# answer off by one step is told apart from the right one.
+# answer off by one timestep is told apart from the right one.
 _BETAS = np.linspace(1e-3, 0.1, 50)
 _ALPHA_BAR = np.cumprod(1.0 - _BETAS)
 
 
 def check_q_sample(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(x0, t, noise, alpha_bar)``: noise images (N, H, W, C) to their steps ``t`` (N,) in one go."""
+    """Check ``fn(x0, t, noise, alpha_bar)``: noise images (N, H, W, C) to their timesteps ``t`` (N,) in one go."""
     from .diffusion import q_sample  # here, not at the top: importing diffusion imports TensorFlow
 
     rng = np.random.default_rng(6)
-    table = [(np.array([3, 20, 41]), "three images, three steps"), (np.array([10, 10]), "two images, one step")]
+    table = [(np.array([3, 20, 41]), "three images, three timesteps"), (np.array([10, 10]), "two images, one timestep")]
     return _run_cases("q_sample", fn, [_q_sample_case(t, label, rng, q_sample) for t, label in table])
 
 
@@ -384,17 +384,17 @@ def _q_sample_case(t: np.ndarray, label: str, rng: np.random.Generator, referenc
         (lambda: mixed(np.sqrt(1 - a), np.sqrt(a)), "the two weights are swapped: x0 gets sqrt(alpha_bar[t])."),
         (
             lambda: mixed(np.sqrt(_ALPHA_BAR[t - 1]), np.sqrt(1 - _ALPHA_BAR[t - 1])),
-            "off by one step: alpha_bar[t] already includes step t (index it with t, not t - 1).",
+            "off by one timestep: alpha_bar[t] already includes timestep t (index it with t, not t - 1).",
         ),
         (
             lambda: mixed(np.sqrt(_ALPHA_BAR[t + 1]), np.sqrt(1 - _ALPHA_BAR[t + 1])),
-            "off by one step: index alpha_bar with t itself, not t + 1.",
+            "off by one timestep: index alpha_bar with t itself, not t + 1.",
         ),
         (
             lambda: mixed(np.sqrt(1 - _BETAS[t]), np.sqrt(_BETAS[t])),
-            "that is one step of noise; use alpha_bar, the product over all steps up to t.",
+            "that is one step of noise; use alpha_bar, the product over all timesteps up to t.",
         ),
-        (lambda: mixed(np.sqrt(a[:1]), np.sqrt(1 - a[:1])), "each image has its own step: use t[i] for image i."),
+        (lambda: mixed(np.sqrt(a[:1]), np.sqrt(1 - a[:1])), "each image has its own timestep: use t[i] for image i."),
     ]
     expected = reference(x0, t, noise, _ALPHA_BAR)
     return _Case(label, expected, args=(x0, t, noise, _ALPHA_BAR), mistakes=mistakes)

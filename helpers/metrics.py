@@ -182,9 +182,8 @@ def score_images(images: np.ndarray, real_features: np.ndarray, labels: np.ndarr
         labels = np.asarray(labels)
         if labels.shape != (len(images),):
             raise ValueError(f"labels: expected shape ({len(images)},), one per image, got {labels.shape}")
-    probabilities = class_probabilities(images)
+    features, probabilities = _features_and_probabilities(images)
     predicted = probabilities.argmax(axis=1)
-    features = classifier_features(images)
     shares, confidence = class_coverage(probabilities)
     scores = {
         "fid": fid(features, real_features),
@@ -195,3 +194,13 @@ def score_images(images: np.ndarray, real_features: np.ndarray, labels: np.ndarr
     if labels is not None:
         scores["class_accuracy"] = [float(np.mean(predicted[labels == c] == c)) for c in range(shares.size)]
     return scores
+
+
+def _features_and_probabilities(images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`classifier_features` and :func:`class_probabilities` of the shipped classifier, in one pass."""
+    from .environment import keras, tf
+
+    model = _shipped_classifier()
+    both = keras.Model(model.inputs[0], [model.get_layer("dense").output, model.outputs[0]])
+    features, logits = both.predict(_fashion_images(images), batch_size=batch_size, verbose=0)
+    return features, tf.nn.softmax(logits).numpy()

@@ -10,6 +10,7 @@ from . import weights
 from .data import DATA_DIR
 from .environment import keras
 from .files import read_record
+from .pixels import IMAGE_SHAPE
 
 layers = keras.layers
 
@@ -21,7 +22,7 @@ DefaultConv2D = partial(layers.Conv2D, kernel_size=3, padding="same", activation
 
 
 def build_cnn(
-    input_shape: Sequence[int] = (28, 28, 1),
+    input_shape: Sequence[int] = IMAGE_SHAPE,
     num_classes: int = 10,
     filters: Sequence[int] = (32, 64),
     convs_per_block: int = 1,

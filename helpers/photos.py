@@ -19,7 +19,7 @@ def example_photos() -> list[Path]:
 
 
 def load_photo(name: str, size: Sequence[int] | None = None, grayscale: bool = False) -> np.ndarray:
-    """Load a example photo from ``data/images/`` by file stem (``"cat"``) or file name.
+    """Load an example photo from ``data/images/`` by file stem (``"cat"``) or file name.
 
     Args:
         size: ``(height, width)`` to resize to, or ``None`` for the original size.

@@ -2,7 +2,8 @@
 
 Datasets, plots and the classifier see pixel values 0..255; the GAN and the diffusion model work in
 [-1, 1] (a tanh output, and noise of unit variance). ``to_pixels`` and ``from_pixels`` convert between
-them, and ``require_unit_range`` refuses model inputs in the wrong range before training starts.
+them; ``require_unit_range`` and ``require_image_shape`` refuse model inputs in the wrong range or of
+the wrong shape before training starts.
 NumPy only, so it is cheap to import.
 """
 

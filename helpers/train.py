@@ -150,6 +150,36 @@ def training_record(training, progress: Progress, args: argparse.Namespace, conf
     return {"steps": training.step, **progress.record(), "training": settings, **scores}
 
 
+def ship_best(
+    training,
+    progress: Progress,
+    args: argparse.Namespace,
+    config: dict,
+    finalists: dict[str, keras.Model],
+    score: Callable[[keras.Model], dict],
+    build: Callable[..., keras.Model],
+    keep: tuple[str, ...],
+    **described,
+) -> dict:
+    """Score each finalist (the network and its moving average) with ``score``, save the one with the
+    lower FID to ``args.out`` with the run's record, and return the record.
+
+    The record holds ``described``, both FIDs, which was shipped, and the shipped one's scores named in
+    ``keep`` (rounded to 4 decimals, milliseconds to 2).
+    """
+    scores = {name: score(model) for name, model in finalists.items()}
+    best = min(scores, key=lambda name: scores[name]["fid"])
+    kept = {key: _rounded(scores[best][key], 2 if key.startswith("ms_") else 4) for key in keep}
+    fids = {name: round(s["fid"], 2) for name, s in scores.items()}
+    record = training_record(training, progress, args, config, **described, fid=fids, shipped=best, **kept)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(finalists[best], args.out, config, record, build=build)
+
+
+def _rounded(value, digits: int):
+    return [round(v, digits) for v in value] if isinstance(value, list) else round(value, digits)
+
+
 def train_generator(args: argparse.Namespace) -> dict | None:
     """Train lesson 05's generator as ``args`` say (see :func:`main`), save it with its record, return the record.
 
@@ -182,18 +212,11 @@ def train_generator(args: argparse.Namespace) -> dict | None:
     if progress is None:
         return None
     finalists = {"generator": training.generator, "ema_generator": training.sampling_model}
-    scores = {name: gan.evaluate(model, real_features) for name, model in finalists.items()}
-    best = min(scores, key=lambda name: scores[name]["fid"])
-    record = training_record(
-        training, progress, args, config,
+    return ship_best(
+        training, progress, args, config, finalists, lambda model: gan.evaluate(model, real_features),
+        gan.build_generator, keep=("class_shares", "mean_confidence"),
         fid_against=f"{len(real_features)} test images, as many samples",
-        fid={name: round(s["fid"], 2) for name, s in scores.items()},
-        shipped=best,
-        class_shares=[round(s, 4) for s in scores[best]["class_shares"]],
-        mean_confidence=round(scores[best]["mean_confidence"], 4),
     )  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    return save_model(finalists[best], args.out, config, record, build=gan.build_generator)
 
 
 def train_diffusion(args: argparse.Namespace) -> dict | None:
@@ -238,21 +261,12 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
     if progress is None:
         return None
     finalists = {"unet": training.model, "ema": training.sampling_model}
-    scores = {name: score(model, args.fid_samples) for name, model in finalists.items()}
-    best = min(scores, key=lambda name: scores[name]["fid"])
-    record = training_record(
-        training, progress, args, config,
+    return ship_best(
+        training, progress, args, config, finalists, lambda model: score(model, args.fid_samples),
+        diffusion.build_unet, keep=("class_accuracy", "class_shares", "spread", "ms_per_sample"),
         sampler={**sampling, "method": "DDIM, eta 0, classifier-free guidance"},
         fid_against=f"{len(real_features)} test images, as many samples, an equal share of each class",
-        fid={name: round(s["fid"], 2) for name, s in scores.items()},
-        shipped=best,
-        class_accuracy=[round(a, 4) for a in scores[best]["class_accuracy"]],
-        class_shares=[round(a, 4) for a in scores[best]["class_shares"]],
-        spread=round(scores[best]["spread"], 4),
-        ms_per_sample=round(scores[best]["ms_per_sample"], 2),
     )  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    return save_model(finalists[best], args.out, config, record, build=diffusion.build_unet)
 
 
 def check_finite(losses: list[float], step: int, backup: Path | None) -> None:

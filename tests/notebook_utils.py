@@ -1,4 +1,5 @@
-"""Shared by the notebook tests: where the notebooks are, how to run one, and the session's one run of each."""
+"""Shared by the tests of notebooks and tools: where the notebooks are, how to load a tool, and the
+session's one run of each lesson."""
 
 from __future__ import annotations
 
@@ -40,11 +41,21 @@ def execute(path: Path, profile: str = "smoke", timeout: int = 600) -> nbformat.
     return notebook
 
 
+def load_tool(name: str) -> ModuleType:
+    """tools/NAME.py as a module (the tools are scripts, not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 @functools.cache
 def build_site_tool() -> ModuleType:
     """tools/build_site.py as a module, one for the whole session, so its ``BuildError`` is one class."""
-    from tests.test_tools import load_tool  # here, not above: tests.test_tools imports this module
-
     return load_tool("build_site")
 
 

@@ -266,7 +266,7 @@ def _one_step_of_noise(x0, t, noise):
         (lambda x0, t, n, a: _mix(x0, t, n, a, swap=True), "the two weights are swapped"),
         (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t - 1), "index it with t, not t - 1"),
         (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: t + 1), "not t + 1"),
-        (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: np.full_like(t, t[0])), "each image has its own step"),
+        (lambda x0, t, n, a: _mix(x0, t, n, a, index=lambda t: np.full_like(t, t[0])), "its own timestep"),
         (lambda x0, t, n, a: _one_step_of_noise(x0, t, n), "that is one step of noise; use alpha_bar"),
         (lambda x0, t, n, a: x0, "values differ"),
     ],

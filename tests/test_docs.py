@@ -71,7 +71,7 @@ def version_rows() -> dict[str, list[str]]:
 
 
 def test_the_readmes_floor_is_pyprojects_lower_bounds():
-    from helpers.readiness import OLDEST_PYTHON
+    from helpers.python_support import OLDEST_PYTHON
 
     bounds = dict(re.findall(r'^ +"([\w-]+)>=([\d.]+)",$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE))
     expected = [".".join(map(str, OLDEST_PYTHON))] + [bounds[n] for n in ("tensorflow", "keras", "numpy",
@@ -80,7 +80,7 @@ def test_the_readmes_floor_is_pyprojects_lower_bounds():
 
 
 def test_the_readmes_pins_are_requirements_txts():
-    from helpers.readiness import NEWEST_PYTHON, OLDEST_PYTHON
+    from helpers.python_support import NEWEST_PYTHON, OLDEST_PYTHON
     from tests.test_packaging import pins_in_requirements
 
     newest, oldest = pins_in_requirements("requirements.txt", "3.13"), pins_in_requirements("requirements.txt", "3.10")

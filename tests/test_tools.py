@@ -1,11 +1,10 @@
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
-from tests.notebook_utils import ROOT
+from tests.notebook_utils import ROOT, load_tool
 
 
 def test_strip_outputs_removes_outputs_and_reports_it(tmp_path):
@@ -26,14 +25,6 @@ def test_strip_outputs_removes_outputs_and_reports_it(tmp_path):
     assert cell["outputs"] == [] and cell["execution_count"] is None and cell["source"] == "1 + 1"
     assert subprocess.run(command, capture_output=True).returncode == 0, "a clean notebook is left alone"
     assert [p.name for p in tmp_path.iterdir()] == ["lesson.ipynb"]
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

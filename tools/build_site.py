@@ -350,10 +350,11 @@ def render_site(lessons: list[Lesson], chosen: list[Lesson], executed: Path, out
         links = page_links(lessons, lessons.index(lesson), url, ref)
         (staging / lesson.page).write_text(render(notebook, links, banner, record["footer"], slides=False))
         (staging / lesson.slides).write_text(render(notebook, links, banner, record["footer"], slides=True))
+    footer = record["footer"]  # the lessons ran in one profile, with one set of versions: the index says so too
     readme = (ROOT / "README.md").read_text()
     home = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(course_map(readme, lessons))])
     links = {"home": None, "previous": None, "next": lessons[0].page, "colab": None, "source": None, "slides": None}
-    (staging / "index.html").write_text(render(home, links, None, record["footer"], slides=False))
+    (staging / "index.html").write_text(render(home, links, None, footer, slides=False))
 
     site = out / "site"
     shutil.rmtree(site, ignore_errors=True)

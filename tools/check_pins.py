@@ -2,7 +2,7 @@
 
 Two checks, both from binary wheels only, installing nothing:
 
-1. **Each supported Python, for real.** For each minor version from ``helpers.readiness.OLDEST_PYTHON``
+1. **Each supported Python, for real.** For each minor version from ``helpers.python_support.OLDEST_PYTHON``
    to ``NEWEST_PYTHON``, that Python's own pip resolves ``requirements-dev.txt`` as a learner's
    ``pip install`` would (``--dry-run --report``), and every resolved package's ``Requires-Python``
    is checked against the version. The interpreters are found on ``PATH`` (``python3.X``) or under
@@ -35,7 +35,7 @@ from packaging.specifiers import SpecifierSet
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from helpers.readiness import NEWEST_PYTHON, OLDEST_PYTHON  # noqa: E402
+from helpers.python_support import NEWEST_PYTHON, OLDEST_PYTHON  # noqa: E402
 
 # Learners' laptops, as uv names their platforms.
 PLATFORMS = {
