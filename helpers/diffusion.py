@@ -361,8 +361,8 @@ def evaluate(
 ) -> dict:
     """Draw ``n`` class-conditional samples, an equal share of each class, and score them.
 
-    Returns :func:`helpers.metrics.score_images`' scores with the labels asked for (``"fid"`` against
-    ``real_features``, lesson 03's classifier features of real images, ``n`` defaulting to as many;
+    Returns :func:`helpers.metrics.score_images`' scores with the labels asked for (``"fid"`` and ``"kid"``
+    against ``real_features``, lesson 03's classifier features of real images, ``n`` defaulting to as many;
     ``"class_accuracy"``, ``"class_shares"``, ``"mean_confidence"``, ``"spread"``) and
     ``"ms_per_sample"``, the sampling time per image on this machine: the keys of
     :func:`helpers.gan.evaluate`, plus ``class_accuracy``.

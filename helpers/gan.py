@@ -177,7 +177,7 @@ def evaluate(generator: keras.Model, real_features: np.ndarray, n: int | None = 
     """Draw ``n`` samples (default: as many as ``real_features`` rows) and score them.
 
     The one recipe for scoring a generator: sample, turn into pixels, score with the shipped classifier
-    (:func:`helpers.metrics.score_images`). Returns ``{"fid", "class_shares", "mean_confidence",
+    (:func:`helpers.metrics.score_images`). Returns ``{"fid", "kid", "class_shares", "mean_confidence",
     "spread", "ms_per_sample"}``, the keys of :func:`helpers.diffusion.evaluate` but ``class_accuracy``:
     an unconditional generator is asked for no class.
     """

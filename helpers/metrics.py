@@ -1,5 +1,6 @@
 """Measuring models: classification metrics (lessons 03 and 04), and scores of generated images (lessons
-05 and 06): FID, a Fréchet distance of the shipped classifier's features, class coverage and spread."""
+05 and 06): FID, a Fréchet distance of the shipped classifier's features; KID, its unbiased cousin for
+small samples; class coverage, spread, and each sample's nearest training image (a memorization check)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,71 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     even two samples of the same distribution score above 0, so compare against that noise floor.
     """
     return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
+
+
+def kid(features_a: np.ndarray, features_b: np.ndarray, subset_size: int = 1000, seed: int = 0) -> float:
+    """Kernel Inception-style Distance (Bińkowski et al., 2018) between feature sets (N, D) and (M, D).
+
+    The unbiased estimate of the squared maximum mean discrepancy with the kernel
+    ``k(x, y) = (x . y / D + 1) ** 3``. Unlike :func:`fid` its expected value does not depend on the
+    number of samples, so a few hundred give a meaningful figure (and two samples of the same
+    distribution average 0, sometimes just below). Sets larger than ``subset_size`` are scored in
+    disjoint random subsets of that size (``seed`` fixes them) and the estimates averaged, as the
+    paper does, which keeps the kernel matrices small.
+    """
+    features_a, features_b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    if features_a.ndim != 2 or features_b.ndim != 2 or features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(
+            f"features_a, features_b: expected (N, D) and (M, D), got {features_a.shape}, {features_b.shape}"
+        )
+    if min(len(features_a), len(features_b)) < 2 or subset_size < 2:
+        raise ValueError(
+            f"features_a, features_b, subset_size: expected at least 2 rows each and subset_size >= 2, got "
+            f"{len(features_a)}, {len(features_b)} and {subset_size}"
+        )
+    rng = np.random.default_rng(seed)
+    order_a, order_b = rng.permutation(len(features_a)), rng.permutation(len(features_b))
+    subsets = max(1, min(len(features_a), len(features_b)) // subset_size)
+    estimates = [
+        _unbiased_mmd2(features_a[part_a], features_b[part_b])
+        for part_a, part_b in zip(np.array_split(order_a, subsets), np.array_split(order_b, subsets))
+    ]
+    return float(np.mean(estimates))
+
+
+def _unbiased_mmd2(a: np.ndarray, b: np.ndarray) -> float:
+    """Squared MMD of (N, D) and (M, D) with KID's cubic kernel; the kernel's diagonals are left out."""
+    d = a.shape[1]
+    k_aa, k_bb, k_ab = ((x @ y.T / d + 1) ** 3 for x, y in ((a, a), (b, b), (a, b)))
+    n, m = len(a), len(b)
+    within_a = (k_aa.sum() - np.trace(k_aa)) / (n * (n - 1))
+    within_b = (k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
+    return float(within_a + within_b - 2 * k_ab.mean())
+
+
+def nearest_neighbours(
+    queries: np.ndarray, references: np.ndarray, batch_size: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each query (N, D), the nearest reference row (M, D) by Euclidean distance.
+
+    Returns ``(distances, indices)``, both (N,). Used to ask whether generated samples are copies of
+    training images: compare their distances with those of held-out real images.
+    """
+    queries, references = np.asarray(queries, np.float64), np.asarray(references, np.float64)
+    if queries.ndim != 2 or references.ndim != 2 or queries.shape[1] != references.shape[1] or not len(references):
+        raise ValueError(
+            f"queries, references: expected (N, D) and (M, D) with M >= 1, got {queries.shape} and {references.shape}"
+        )
+    squared_refs = np.sum(references**2, axis=1)
+    distances, indices = np.empty(len(queries)), np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), batch_size):
+        block = queries[start : start + batch_size]
+        # |q - r|^2 = |q|^2 + |r|^2 - 2 q.r, one matrix product per block instead of an (N, M, D) array
+        squared = np.sum(block**2, axis=1)[:, None] + squared_refs[None, :] - 2 * block @ references.T
+        nearest = squared.argmin(axis=1)
+        indices[start : start + batch_size] = nearest
+        distances[start : start + batch_size] = np.sqrt(np.clip(squared[np.arange(len(block)), nearest], 0, None))
+    return distances, indices
 
 
 def within_class_spread(features: np.ndarray, labels: np.ndarray) -> float:
@@ -172,11 +238,12 @@ def mode_counts(points: np.ndarray, centers: np.ndarray, max_distance: float) ->
 def score_images(images: np.ndarray, real_features: np.ndarray, labels: np.ndarray | None = None) -> dict:
     """Scores of generated images (N, 28, 28, 1), pixel values 0..255, against real images' features (M, D).
 
-    Returns ``{"fid", "class_shares", "mean_confidence", "spread"}``: :func:`fid` of the shipped
-    classifier's features, :func:`class_coverage`'s shares (10,) and confidence, and
-    :func:`within_class_spread` within the classes the classifier sees. With ``labels`` (N,), the class
-    each image was asked to be, ``spread`` is within those classes, and ``class_accuracy`` (10,) adds
-    the share of each class's images that the classifier labels as asked.
+    Returns ``{"fid", "kid", "class_shares", "mean_confidence", "spread"}``: :func:`fid` and :func:`kid`
+    of the shipped classifier's features (FID needs thousands of images, KID a few hundred),
+    :func:`class_coverage`'s shares (10,) and confidence, and :func:`within_class_spread` within the
+    classes the classifier sees. With ``labels`` (N,), the class each image was asked to be, ``spread``
+    is within those classes, and ``class_accuracy`` (10,) adds the share of each class's images that
+    the classifier labels as asked.
     """
     if labels is not None:
         labels = np.asarray(labels)
@@ -187,6 +254,7 @@ def score_images(images: np.ndarray, real_features: np.ndarray, labels: np.ndarr
     shares, confidence = class_coverage(probabilities)
     scores = {
         "fid": fid(features, real_features),
+        "kid": kid(features, real_features),
         "class_shares": shares.tolist(),
         "mean_confidence": confidence,
         "spread": within_class_spread(features, predicted if labels is None else labels),

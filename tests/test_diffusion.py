@@ -178,7 +178,7 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
     (_, _), (x_test, _) = data.load_fashion_mnist()
     real = metrics.classifier_features(x_test[:20, ..., None])
     scores = diffusion.evaluate(tiny_unet, real, steps=2, guidance=1.0)
-    assert set(scores) == {"fid", "class_accuracy", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
+    assert set(scores) == {"fid", "kid", "class_accuracy", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
     assert len(scores["class_shares"]) == 10 and abs(sum(scores["class_shares"]) - 1) < 1e-9
     assert len(scores["class_accuracy"]) == 10 and all(0 <= a <= 1 for a in scores["class_accuracy"])
     assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0

@@ -98,7 +98,7 @@ def test_evaluate_scores_a_collapsed_generator_as_one_class_with_no_spread():
     real = metrics.classifier_features(rng.integers(0, 256, (40, 28, 28, 1)).astype(np.float32))
     boot = np.linspace(-1, 1, 28 * 28, dtype=np.float32).reshape(28, 28, 1)
     scores = gan.evaluate(constant_generator(boot), real, n=30)
-    assert set(scores) == {"fid", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
+    assert set(scores) == {"fid", "kid", "class_shares", "mean_confidence", "spread", "ms_per_sample"}
     assert sorted(scores["class_shares"])[-1] == 1.0 and sum(scores["class_shares"]) == pytest.approx(1.0)
     assert scores["spread"] == pytest.approx(0.0, abs=1e-5) and scores["fid"] > 0 and scores["ms_per_sample"] > 0
     varied = gan.evaluate(gan.build_generator(latent_dim=4, width=4), real, n=30)

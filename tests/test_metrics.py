@@ -207,3 +207,54 @@ def test_score_images_of_real_images_asked_for_their_own_classes():
     assert set(scores) - set(unlabelled) == {"class_accuracy"}
     with pytest.raises(ValueError, match=r"labels: expected shape \(200,\), one per image"):
         metrics.score_images(images, real_features, labels[:10])
+
+
+def test_kid_of_one_dimensional_gaussians_matches_the_closed_form():
+    # With D = 1 the kernel is (x y + 1)^3. For x ~ N(0, 1) and y ~ N(mu, 1), expanding the cube
+    # with the Gaussian moments gives MMD^2 = mu^6 + 9 mu^4 + 12 mu^2: 22 for mu = 1.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20_000, 1)), rng.normal(1.0, size=(20_000, 1))
+    assert metrics.kid(x, y) == pytest.approx(22.0, rel=0.05)  # the mean of 20 subsets of 1,000
+
+
+def test_kid_is_unbiased_on_small_samples_where_fid_is_not():
+    # 60 samples of 128 features: fewer rows than features, the case of a live lesson.
+    rng = np.random.default_rng(1)
+    draws = [(rng.normal(size=(60, 128)), rng.normal(size=(60, 128))) for _ in range(30)]
+    kids = [metrics.kid(a, b) for a, b in draws]
+    fids = [metrics.fid(a, b) for a, b in draws]
+    assert abs(np.mean(kids)) < 3 * np.std(kids) / np.sqrt(len(kids)), "same distribution: KID averages 0"
+    assert min(kids) < 0 < max(kids), "an unbiased estimate of 0 falls on both sides"
+    assert min(fids) > 100, "FID of two samples of one distribution stays far above 0 at this size"
+
+
+def test_kid_averages_disjoint_subsets_and_grows_with_a_shift():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(3000, 8)), rng.normal(size=(3000, 8))
+    assert metrics.kid(a, b + 0.5, seed=4) == metrics.kid(a, b + 0.5, seed=4), "the seed fixes the subsets"
+    assert metrics.kid(a, b + 0.5, seed=4) != metrics.kid(a, b + 0.5, seed=5)
+    assert abs(metrics.kid(a, b)) < 0.05 < metrics.kid(a, b + 0.5)
+    assert metrics.kid(a, b + 0.5) < metrics.kid(a, b + 1.0)
+
+
+def test_kid_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="features_a, features_b"):
+        metrics.kid(np.zeros((5, 3)), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        metrics.kid(np.zeros((1, 3)), np.zeros((5, 3)))
+
+
+def test_nearest_neighbours_find_a_planted_copy_across_batches():
+    rng = np.random.default_rng(3)
+    references = rng.normal(size=(500, 16))
+    queries = np.concatenate([references[[7, 420]] + 1e-3, rng.normal(size=(3, 16)) + 10])
+    distances, indices = metrics.nearest_neighbours(queries, references, batch_size=2)
+    assert indices[:2].tolist() == [7, 420] and np.all(distances[:2] < 0.01)
+    brute = np.linalg.norm(queries[:, None] - references[None], axis=2)
+    assert indices.tolist() == brute.argmin(axis=1).tolist()
+    assert distances == pytest.approx(brute.min(axis=1))
+
+
+def test_nearest_neighbours_reject_mismatched_features():
+    with pytest.raises(ValueError, match="queries, references"):
+        metrics.nearest_neighbours(np.zeros((2, 3)), np.zeros((4, 5)))
