@@ -90,7 +90,12 @@ def run_live(path: Path, timeout: int = 600) -> tuple[str | None, float, dict[st
     notebook = read(path)
     # The kernel inherits these at start-up; PYTHONPATH makes it import this checkout's helpers.
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT)]
-    os.environ.update(COURSE_PROFILE="live", COURSE_PLAIN_PROGRESS="1", PYTHONPATH=os.pathsep.join([str(ROOT), *paths]))
+    os.environ.update(
+        COURSE_PROFILE="live",
+        COURSE_PLAIN_PROGRESS="1",
+        COURSE_STATIC="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT), *paths]),
+    )
     current = {"id": None}  # the cell running now: the one to blame for a timeout or a dead kernel
     client = NotebookClient(
         notebook,

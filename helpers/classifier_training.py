@@ -1,8 +1,12 @@
 """How the course trains its classifiers (lessons 03 and 04, and the shipped classifier): the
-Fashion-MNIST splits, a cosine learning rate over the whole run, and the compile settings.
+Fashion-MNIST splits, a cosine learning rate over the whole run, the compile settings, a short run of a
+fixed number of steps, and an image-by-image comparison of two classifiers that says whether a difference
+is noise.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -67,3 +71,66 @@ def compile_classifier(model: keras.Model, learning_rate: float | keras.optimize
         metrics=["accuracy"],
     )
     return model
+
+
+def train_steps(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    steps: int,
+    learning_rate: float,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> keras.Model:
+    """Compile ``model`` (:func:`compile_classifier`, a constant ``learning_rate``) and train it for exactly
+    ``steps`` batches, silently: a short run that compares two models on the same images in the same order.
+
+    Args:
+        x: images (N, H, W, C); y: labels (N,). The batches walk through shuffled passes over them, drawn
+            from ``seed``, as many passes as ``steps`` needs.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x, y: expected the same number of samples, got {len(x)} and {len(y)}")
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps, batch_size: expected >= 1 each, got {steps} and {batch_size}")
+    rng = np.random.default_rng(seed)
+    passes = -(-steps * batch_size // len(x))
+    order = np.concatenate([rng.permutation(len(x)) for _ in range(passes)])[: steps * batch_size]
+    compile_classifier(model, learning_rate)
+    model.fit(x[order], y[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    return model
+
+
+class PairedComparison(NamedTuple):
+    """Two classifiers' predictions on the same images, compared image by image (see :func:`compare_predictions`)."""
+
+    gained: int  # images the second gets right and the first wrong
+    lost: int  # images the first gets right and the second wrong
+    net: int  # gained - lost: how many more images the second gets right
+    noise: float  # 2 * sqrt(gained + lost): the net count's spread if each change were a coin flip
+
+    @property
+    def inside_noise(self) -> bool:
+        """True when the net difference is no bigger than the noise yardstick."""
+        return abs(self.net) <= self.noise
+
+
+def compare_predictions(y_true: np.ndarray, first: np.ndarray, second: np.ndarray) -> PairedComparison:
+    """How many more test images ``second`` classifies correctly than ``first``, and whether that is noise.
+
+    Only the images where exactly one of them is right can tell them apart. If the two were equally good,
+    each such image would fall to either side like a coin flip, so the net count would be 0 give or take
+    ``sqrt(gained + lost)``; twice that is the yardstick (McNemar's test, at about 95%).
+
+    Args:
+        y_true, first, second: class labels (N,): the truth and each classifier's predicted classes.
+    """
+    y_true, first, second = (np.asarray(a) for a in (y_true, first, second))
+    if not (y_true.ndim == 1 and y_true.shape == first.shape == second.shape):
+        raise ValueError(
+            "y_true, first, second: expected three (N,) label arrays, "
+            f"got {y_true.shape}, {first.shape}, {second.shape}"
+        )
+    first_right, second_right = first == y_true, second == y_true
+    gained, lost = int(np.sum(second_right & ~first_right)), int(np.sum(first_right & ~second_right))
+    return PairedComparison(gained, lost, gained - lost, 2 * float(np.sqrt(gained + lost)))

@@ -358,6 +358,7 @@ def evaluate(
     steps: int | None = None,
     guidance: float | None = None,
     seed: int = 0,
+    keep_images: bool = False,
 ) -> dict:
     """Draw ``n`` class-conditional samples, an equal share of each class, and score them.
 
@@ -365,7 +366,9 @@ def evaluate(
     against ``real_features``, lesson 03's classifier features of real images, ``n`` defaulting to as many;
     ``"class_accuracy"``, ``"class_shares"``, ``"mean_confidence"``, ``"spread"``) and
     ``"ms_per_sample"``, the sampling time per image on this machine: the keys of
-    :func:`helpers.gan.evaluate`, plus ``class_accuracy``.
+    :func:`helpers.gan.evaluate`, plus ``class_accuracy``. ``keep_images`` adds ``"images"``, the scored
+    samples (n, 28, 28, 1) as pixel values 0..255, class 0's first, so a later check (nearest training
+    images, say) needs no second sampling run.
     """
     import time
 
@@ -378,4 +381,5 @@ def evaluate(
     start = time.perf_counter()
     images = to_pixels(sample(model, n, labels, seed=seed, steps=steps, guidance=guidance))
     seconds = time.perf_counter() - start
-    return {**metrics.score_images(images, real_features, labels), "ms_per_sample": 1000 * seconds / n}
+    scores = {**metrics.score_images(images, real_features, labels), "ms_per_sample": 1000 * seconds / n}
+    return {**scores, "images": images} if keep_images else scores

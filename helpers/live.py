@@ -33,17 +33,39 @@ def in_notebook() -> bool:
     return shell is not None and "IPKernelApp" in shell.config
 
 
+STATIC = "COURSE_STATIC"  # set to 1 by whatever runs a lesson with nobody watching
+
+
+def widgets_wanted() -> bool:
+    """False when ``COURSE_STATIC=1``: the course's tests, website build and timings set it, since a
+    static page cannot use a slider, and a widget's messages can stall a headless run (nbclient#312)."""
+    return os.environ.get(STATIC) != "1"
+
+
+def cell_number() -> int | None:
+    """The number of the notebook cell running now (IPython's execution count), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count
+
+
 class _LiveFigure:
-    """One output area that shows the latest figure: created on the first ``show``, replaced after."""
+    """One output area per notebook cell that shows the latest figure: created by the cell's first
+    ``show``, replaced by its later ones. A later cell gets an output area of its own, so an earlier
+    cell's figure keeps showing what that cell ran (an update would redraw it on the published page)."""
 
     def __init__(self) -> None:
-        self._handle = None
+        self._handle, self._cell = None, None
 
     def show(self, figure: plt.Figure) -> None:
         from IPython.display import display
 
-        if self._handle is None:
-            self._handle = display(figure, display_id=True)
+        cell = cell_number()
+        if self._handle is None or cell != self._cell:
+            self._handle, self._cell = display(figure, display_id=True), cell
         else:
             self._handle.update(figure)
         plt.close(figure)  # shown through the handle; keep the inline backend from showing it twice
@@ -78,22 +100,31 @@ class LiveCurves(keras.callbacks.Callback):
 
 class TrainingMonitor:
     """Every ``every`` steps of :meth:`helpers.loop.ResumableTraining.train`: record the step, the mean
-    ``logs`` and (when ``fid`` is given, a function of the network to sample from) its FID, draw a
-    preview, then redraw :meth:`figure` in Jupyter and Colab or print one line elsewhere (and under
-    the test suite). ``frames`` keeps each preview grid (uint8, (H, W)) for :func:`helpers.plot.save_gif`.
+    ``logs`` and the scores ``fid`` and ``kid`` (each, when given, a function of the network to sample
+    from: FID needs thousands of samples, KID a few hundred), draw a preview, then redraw :meth:`figure`
+    in Jupyter and Colab or print one line elsewhere (and under the test suite). In a notebook each
+    cell that trains with the monitor gets a figure of its own. ``frames`` keeps each preview grid
+    (uint8, (H, W)) for :func:`helpers.plot.save_gif`.
 
     A subclass names its ``logs`` and supplies :meth:`preview` and :meth:`draw`.
     """
 
     logs: tuple[str, ...] = ()  # the names of the step function's logs it records
     panels: int = 1  # the axes :meth:`draw` fills
+    scores = ("fid", "kid")
 
-    def __init__(self, every: int, fid: Callable[[keras.Model], float] | None = None, notebook: bool | None = None):
+    def __init__(
+        self,
+        every: int,
+        fid: Callable[[keras.Model], float] | None = None,
+        notebook: bool | None = None,
+        kid: Callable[[keras.Model], float] | None = None,
+    ) -> None:
         if every < 1:
             raise ValueError(f"every: expected >= 1 steps, got {every}")
-        self.every, self.fid = every, fid
+        self.every, self.fid, self.kid = every, fid, kid
         self.notebook = in_notebook() if notebook is None else notebook
-        self.history: dict[str, list[float]] = {name: [] for name in ("step", *self.logs, "fid")}
+        self.history: dict[str, list[float]] = {name: [] for name in ("step", *self.logs, *self.scores)}
         self.frames: list[np.ndarray] = []
         self._live = _LiveFigure()
 
@@ -101,13 +132,14 @@ class TrainingMonitor:
         self.history["step"].append(training.step)
         for name in self.logs:
             self.history[name].append(logs[name])
-        if self.fid is not None:
-            self.history["fid"].append(self.fid(training.sampling_model))
+        for name, score in (("fid", self.fid), ("kid", self.kid)):
+            if score is not None:
+                self.history[name].append(score(training.sampling_model))
         self.preview(training.sampling_model)
         if self.notebook:
             self._live.show(self.figure())
         else:
-            shown = [name for name in (*self.logs, "fid") if self.history[name]]
+            shown = [name for name in (*self.logs, *self.scores) if self.history[name]]
             print(f"step {training.step}  " + "  ".join(f"{name} {self.history[name][-1]:.4g}" for name in shown),
                   flush=True)  # fmt: skip
 
@@ -116,15 +148,23 @@ class TrainingMonitor:
         raise NotImplementedError
 
     def figure(self) -> plt.Figure:
-        """The latest preview beside the curves of the logs and (if measured) FID."""
+        """The latest preview across the top, 10 inches wide (legible on an 800-pixel page); below it the
+        curves of the logs and of each measured score."""
         if not self.history["step"]:
             raise ValueError("monitor: nothing to draw yet; it draws after its first update")
-        panels = self.panels + bool(self.history["fid"])
-        fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.6))
+        measured = [name for name in self.scores if self.history[name]]
+        columns = self.panels - 1 + len(measured)
+        height, width = self.frames[-1].shape if self.frames else (1, 1)
+        preview_height = float(np.clip(10 * height / width, 1.0, 4.0)) + 0.4  # and its title
+        fig = plt.figure(figsize=(10, preview_height + 3.2))
+        grid = fig.add_gridspec(2, columns, height_ratios=[preview_height, 3.2])
+        axes = [fig.add_subplot(grid[0, :])] + [fig.add_subplot(grid[1, i]) for i in range(columns)]
         self.draw(axes)
-        if self.history["fid"]:
-            axes[-1].plot(self.history["step"], self.history["fid"], marker="o")
-            axes[-1].set(title="FID (lower is better)", xlabel="step", yscale="log")
+        for ax, name in zip(axes[self.panels :], measured, strict=True):
+            ax.plot(self.history["step"], self.history[name], marker="o")
+            ax.set(title=f"{name.upper()} (lower is better)", xlabel="step")
+            if name == "fid":  # KID may be just below 0, so only FID gets a log scale
+                ax.set_yscale("log")
         fig.tight_layout()
         return fig
 
@@ -145,15 +185,16 @@ class GanMonitor(TrainingMonitor):
         codes: np.ndarray,
         fid: Callable[[keras.Model], float] | None = None,
         notebook: bool | None = None,
+        kid: Callable[[keras.Model], float] | None = None,
     ) -> None:
-        super().__init__(every, fid, notebook)
+        super().__init__(every, fid, notebook, kid)
         self.codes = np.asarray(codes, dtype=np.float32)
         self.samples = np.zeros((0,))  # the latest samples of the fixed codes
 
     def preview(self, model: keras.Model) -> None:
         self.samples = model(self.codes, training=False).numpy()
         if self.samples.ndim == 4:  # images; the 2-D warm-up's points make no frame
-            self.frames.append(plot.tile(self.samples))
+            self.frames.append(plot.tile(self.samples, ncols=min(16, len(self.samples))))
 
     def draw(self, axes) -> None:
         if self.samples.ndim == 4:
@@ -161,6 +202,7 @@ class GanMonitor(TrainingMonitor):
             axes[0].axis("off")
         else:
             axes[0].scatter(*self.samples.T, s=4)
+            axes[0].set_aspect("equal")
         axes[0].set_title(f"fixed codes, step {self.history['step'][-1]}")
         steps = self.history["step"]
         for ax, names, title in ((axes[1], ("g_loss", "d_loss"), "losses"), (axes[2], ("d_real", "d_fake"), "mean D")):
@@ -189,8 +231,9 @@ class DiffusionMonitor(TrainingMonitor):
         seed: int = 1,
         fid: Callable[[keras.Model], float] | None = None,
         notebook: bool | None = None,
+        kid: Callable[[keras.Model], float] | None = None,
     ) -> None:
-        super().__init__(every, fid, notebook)
+        super().__init__(every, fid, notebook, kid)
         self.labels, self.steps, self.guidance, self.seed = np.asarray(labels), steps, guidance, seed
 
     def preview(self, model: keras.Model) -> None:

@@ -176,7 +176,8 @@ def pool2d(
         size: window, an int or (along H, along W).
         stride: defaults to ``size`` (windows that touch but do not overlap).
         padding: ``"valid"`` or ``"same"``. With ``"same"``, padded cells never win a max and are
-            not counted in an average (TensorFlow's rule).
+            not counted in an average, as in TensorFlow and Keras (PyTorch's ``AvgPool2d`` counts
+            them by default, ``count_include_pad=True``).
         mode: ``"max"`` or ``"avg"``.
 
     Returns:
@@ -200,6 +201,54 @@ def pool2d(
     return windows.sum(axis=(3, 4)) / counts
 
 
+def transposed_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
+    """Output length of a transposed convolution along one axis, Keras's ``Conv2DTranspose`` rule.
+
+    ``n * stride`` for ``"same"``; ``(n - 1) * stride + k`` for ``"valid"`` (``n * stride`` if ``k < stride``).
+    This is the largest input a strided convolution maps back to ``n`` positions, so that the transposed
+    convolution is that convolution's adjoint.
+    """
+    for name, value in (("n", n), ("k", k), ("stride", stride)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    if padding == "same":
+        return n * stride
+    if padding == "valid":
+        return n * stride + max(k - stride, 0)
+    raise ValueError(f"padding: expected 'valid' or 'same' for a transposed convolution, got {padding!r}")
+
+
+def conv2d_transpose(y: np.ndarray, w: np.ndarray, stride: IntPair = 1, padding: str = "valid") -> np.ndarray:
+    """Transposed convolution, as Keras's ``Conv2DTranspose`` (no bias) and ``tf.nn.conv2d_transpose`` compute it.
+
+    It is the adjoint of :func:`conv2d` with the same kernel, stride and padding: every input value
+    scatters a copy of the kernel, scaled by it, into the output, ``stride`` cells apart, and where
+    copies overlap they add. So ``<conv2d(x, w), y> == <x, conv2d_transpose(y, w)>`` for every ``x`` of
+    the output's shape and every ``y`` of the input's shape.
+
+    Args:
+        y: input, shape (N, H, W, C_in), C_in being the convolution's output channels.
+        w: kernel, shape (kh, kw, C_out, C_in): the same array as the convolution's (kh, kw, C_in', C_out'),
+            read backwards; Keras's ``Conv2DTranspose`` stores its kernel in this layout.
+        stride: an int, or (along H, along W).
+        padding: ``"valid"`` or ``"same"``.
+
+    Returns:
+        shape (N, H_out, W_out, C_out), with ``H_out = transposed_output_size(H, kh, stride, padding)``.
+    """
+    y, w = np.asarray(y), np.asarray(w)
+    _check_layouts("y", y, w, "(kh, kw, C_out, C_in)", channel_axis=3)
+    (sh, sw), (kh, kw) = _pair("stride", stride), w.shape[:2]
+    out_h, out_w = (transposed_output_size(y.shape[1 + a], w.shape[a], (sh, sw)[a], padding) for a in (0, 1))
+    (top, bottom), (left, right) = pad_amounts(out_h, kh, sh, padding), pad_amounts(out_w, kw, sw, padding)
+    out = np.zeros((y.shape[0], top + out_h + bottom, left + out_w + right, w.shape[2]), np.result_type(y, w))
+    rows, cols = slice(None, sh * (y.shape[1] - 1) + 1, sh), slice(None, sw * (y.shape[2] - 1) + 1, sw)
+    for a in range(kh):  # one tap of the kernel at a time: its copies land stride cells apart
+        for b in range(kw):
+            out[:, a:, b:][:, rows, cols] += y @ w[a, b].T
+    return out[:, top : top + out_h, left : left + out_w]
+
+
 # --- shared checks and plumbing -------------------------------------------------------------------
 
 
@@ -215,15 +264,20 @@ def _pair(name: str, value: IntPair) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _check_layouts(name: str, x: np.ndarray, w: np.ndarray, kernel_layout: str, channel_axis: int) -> None:
+    """An NHWC input and a 4-D kernel whose ``channel_axis`` holds the input's channels."""
+    _check_rank(name, x, 4, "(N, H, W, C_in)")
+    _check_rank("w", w, 4, kernel_layout)
+    if w.shape[channel_axis] != x.shape[3]:
+        raise ValueError(
+            f"w: expected {x.shape[3]} input channels on axis {channel_axis} (the last axis of {name}, shape "
+            f"{x.shape}), got w of shape {w.shape} with {w.shape[channel_axis]}"
+        )
+
+
 def _check_conv_args(x, w, b, stride, dilation):
     x, w = np.asarray(x), np.asarray(w)
-    _check_rank("x", x, 4, "(N, H, W, C_in)")
-    _check_rank("w", w, 4, "(kh, kw, C_in, C_out)")
-    if w.shape[2] != x.shape[3]:
-        raise ValueError(
-            f"w: expected {x.shape[3]} input channels (the last axis of x, shape {x.shape}), "
-            f"got w of shape {w.shape} with {w.shape[2]}"
-        )
+    _check_layouts("x", x, w, "(kh, kw, C_in, C_out)", channel_axis=2)
     if b is not None:
         b = np.asarray(b)
         if b.shape != (w.shape[3],):

@@ -24,7 +24,8 @@ def image_grid(
     cell_size: float = 1.6,
     cmap: str = "gray",
     suptitle: str | None = None,
-    value_range: tuple[float, float] | None = None,
+    value_range: tuple[float, float] | str | None = None,
+    colorbar: str | None = None,
 ) -> Figure:
     """Show images in a grid, one per cell, with optional titles.
 
@@ -34,17 +35,36 @@ def image_grid(
         titles: one title per image.
         ncols: cells per row (fewer if there are fewer images).
         cell_size: inches per cell.
-        value_range: (low, high) shared by every image, so their colors compare; by default each
-            image is scaled on its own.
+        cmap: colormap of single-channel images; for signed values pick a diverging one (``"RdBu_r"``)
+            with ``value_range="symmetric"``, so 0 is its middle color.
+        value_range: one scale for every single-channel image, so their colors compare: (low, high),
+            ``"shared"`` (the lowest to the highest value of all of them) or ``"symmetric"`` (-m to m,
+            m the largest absolute value). By default each image is scaled on its own.
+        colorbar: label of one colorbar for the whole grid; needs ``value_range``.
 
     Returns:
-        The figure, with one axes per cell (empty cells are hidden).
+        The figure, with one axes per cell (empty cells are hidden) and the colorbar's axes last.
     """
     images = list(images)
     if not images:
         raise ValueError("images: expected at least one image, got none")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles: expected {len(images)} titles (one per image), got {len(titles)}")
+    if colorbar is not None and value_range is None:
+        raise ValueError("colorbar: needs a shared value_range (a tuple, 'shared' or 'symmetric'), got None")
+    shown = [_displayable(image) for image in images]
+    if isinstance(value_range, str):
+        gray = [image for image in shown if image.ndim == 2]
+        if value_range not in ("shared", "symmetric") or not gray:
+            raise ValueError(
+                f"value_range: expected a (low, high) pair, or 'shared' or 'symmetric' with at least one "
+                f"single-channel image, got {value_range!r} for {len(gray)} single-channel images"
+            )
+        low, high = float(min(image.min() for image in gray)), float(max(image.max() for image in gray))
+        if value_range == "symmetric":
+            high = max(-low, high) or 1.0  # all zeros still get a scale
+            low = -high
+        value_range = (low, high)
     ncols = max(1, min(ncols, len(images)))
     nrows = math.ceil(len(images) / ncols)
     # Room for each row's titles, so a two-line title does not run into the image above it.
@@ -56,12 +76,15 @@ def image_grid(
         if i >= len(images):
             continue
         low, high = value_range or (None, None)
-        ax.imshow(_displayable(images[i]), cmap=cmap, vmin=low, vmax=high)
+        ax.imshow(shown[i], cmap=cmap, vmin=low, vmax=high)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize="small")
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    if colorbar is not None:  # after the layout: tight_layout cannot place a colorbar that spans axes
+        used = list(axes.flat[: len(images)])
+        fig.colorbar(used[0].images[0], ax=used, label=colorbar, shrink=0.9, fraction=0.03, pad=0.02)
     return fig
 
 
@@ -108,18 +131,31 @@ def training_curves(history: Mapping[str, Sequence[float]] | object, xlabel: str
     return fig
 
 
-def matrices(arrays: Sequence[np.ndarray], titles: Sequence[str], fmt: str = "{:g}") -> Figure:
+def matrices(
+    arrays: Sequence[np.ndarray],
+    titles: Sequence[str],
+    fmt: str = "{:g}",
+    windows: Sequence[int | tuple[int, int] | None] | None = None,
+) -> Figure:
     """Small 2-D arrays side by side as heat maps with every value written in its cell.
 
     Args:
         arrays: 2-D arrays, each (rows, cols), small enough to read (up to about 10x10).
         titles: one per array.
         fmt: format for the numbers.
+        windows: one entry per array: the size (an int, or (rows, cols)) of the windows that tile it,
+            as pooling windows with stride = size do, drawn as borders around each window; None for no
+            borders. Rows and columns left over at the bottom and right get no border.
     """
     if len(arrays) != len(titles):
         raise ValueError(f"titles: expected {len(arrays)} titles (one per array), got {len(titles)}")
+    windows = [None] * len(arrays) if windows is None else list(windows)
+    if len(windows) != len(arrays):
+        raise ValueError(
+            f"windows: expected {len(arrays)} entries (one per array, None for no borders), got {len(windows)}"
+        )
     fig, axes = plt.subplots(1, len(arrays), figsize=(2.4 * len(arrays), 2.6), squeeze=False)
-    for ax, array, title in zip(axes.flat, arrays, titles):
+    for ax, array, title, window in zip(axes.flat, arrays, titles, windows):
         array = np.asarray(array)
         if array.ndim != 2:
             raise ValueError(f"arrays: each must be 2-D (rows, cols), got shape {array.shape}")
@@ -128,6 +164,15 @@ def matrices(arrays: Sequence[np.ndarray], titles: Sequence[str], fmt: str = "{:
         for (row, col), value in np.ndenumerate(array):
             color = "white" if value > middle else "black"
             ax.text(col, row, fmt.format(value), ha="center", va="center", color=color)
+        if window is not None:
+            size = (window, window) if np.ndim(window) == 0 else tuple(window)
+            if len(size) != 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in size):
+                raise ValueError(f"windows: expected a positive int, a pair of them or None, got {window!r}")
+            whole = [n - n % k for n, k in zip(array.shape, size)]  # the part the windows tile
+            for at in range(0, whole[0] + 1, size[0]):  # cell edges sit at half-integers in imshow
+                ax.plot([-0.5, whole[1] - 0.5], [at - 0.5] * 2, color="tab:orange", lw=2.5, clip_on=False)
+            for at in range(0, whole[1] + 1, size[1]):
+                ax.plot([at - 0.5] * 2, [-0.5, whole[0] - 0.5], color="tab:orange", lw=2.5, clip_on=False)
         ax.set_title(title)
         ax.set_axis_off()
     fig.tight_layout()
@@ -154,6 +199,9 @@ def timing_bars(seconds: Mapping[str, float], title: str = "time per call (log s
 def confusion_matrix(counts: np.ndarray, class_names: Sequence[str]) -> Figure:
     """Heat map of a confusion matrix, rows = true class, columns = predicted, each row as percentages.
 
+    Every cell is written as a whole percentage (an empty cell as 0), in black on light cells and white
+    on dark ones, chosen from the cell's own color.
+
     Args:
         counts: integer array (K, K); ``counts[t, p]`` is how many of class ``t`` were predicted ``p``.
         class_names: K names.
@@ -167,10 +215,9 @@ def confusion_matrix(counts: np.ndarray, class_names: Sequence[str]) -> Figure:
     size = 1.0 + 0.55 * len(class_names)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
-    for (row, col), value in np.ndenumerate(share):
-        if counts[row, col]:
-            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize="x-small",
-                    color="white" if value > 50 else "black")  # fmt: skip
+    for (row, col), value in np.ndenumerate(share):  # every cell, empty ones too, in one format
+        ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize="x-small",
+                color=_ink_for(image.cmap(image.norm(value))))  # fmt: skip
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=60, ha="right")
     ax.set_yticks(ticks, class_names)
@@ -182,19 +229,29 @@ def confusion_matrix(counts: np.ndarray, class_names: Sequence[str]) -> Figure:
 
 
 def filters(kernel: np.ndarray, ncols: int = 8) -> Figure:
-    """The filters of a first convolution layer as small images, one per output channel.
+    """The filters of a first convolution layer as small images, one per output channel, on one scale
+    centred at 0, so a weight's sign and size compare across filters.
+
+    Gray filters (C_in 1) use a diverging colormap (red positive, blue negative, white 0) from
+    ``-m`` to ``m``, ``m`` the largest absolute weight, with one colorbar. RGB filters (C_in 3) are
+    shown as colors with 0 at mid-gray: ``0.5 + w / (2 m)`` per channel.
 
     Args:
         kernel: weights of shape (kh, kw, C_in, C_out) with C_in 1 (gray) or 3 (RGB).
     """
-    kernel = np.asarray(kernel)
+    kernel = np.asarray(kernel, dtype=np.float32)
     if kernel.ndim != 4 or kernel.shape[2] not in (1, 3):
         raise ValueError(f"kernel: expected shape (kh, kw, 1 or 3, C_out), got {kernel.shape}")
-    low, high = kernel.min(), kernel.max()
-    images = [(kernel[..., o] - low) / (high - low + 1e-12) for o in range(kernel.shape[3])]
-    # One shared scale (0..1 after the shift above), so the filters' strengths compare.
-    titles = [str(o) for o in range(len(images))]
-    return image_grid(images, titles=titles, ncols=ncols, cell_size=0.9, value_range=(0, 1))
+    scale = float(np.abs(kernel).max()) or 1.0  # an all-zero kernel still draws, as all 0
+    titles = [str(o) for o in range(kernel.shape[3])]
+    if kernel.shape[2] == 3:
+        images = [0.5 + kernel[..., o] / (2 * scale) for o in range(kernel.shape[3])]
+        return image_grid(images, titles=titles, ncols=ncols, cell_size=0.9, value_range=(0, 1))
+    images = [kernel[:, :, 0, o] for o in range(kernel.shape[3])]
+    fig = image_grid(images, titles=titles, ncols=ncols, cell_size=0.9, cmap="RdBu_r", value_range=(-scale, scale))
+    shown = [ax.images[0] for ax in fig.get_axes() if ax.images]
+    fig.colorbar(shown[0], ax=fig.get_axes(), label="weight (0 = white)", shrink=0.8)
+    return fig
 
 
 def feature_maps(maps: Mapping[str, np.ndarray], channels: int = 8) -> Figure:
@@ -298,3 +355,33 @@ def save_gif(frames: list[np.ndarray], path: str | Path, seconds_per_frame: floa
         buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=int(1000 * seconds_per_frame), loop=0
     )
     return atomic_write(path, buffer.getvalue())
+
+
+def _ink_for(rgba: Sequence[float]) -> str:
+    """Black or white, whichever reads better on a background of color ``rgba`` (by its luminance)."""
+    red, green, blue = rgba[:3]
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+
+
+def nearest_pairs(
+    samples: np.ndarray, train_images: np.ndarray, distances: np.ndarray, nearest: np.ndarray, count: int = 8
+) -> Figure:
+    """The ``count`` samples closest to a training image (top row), each above that image (bottom row).
+
+    Args:
+        samples: generated images (N, H, W[, 1]), pixel values 0..255.
+        train_images: the training images searched (K, H, W[, 1]), pixel values 0..255.
+        distances, nearest: each sample's distance to its nearest training image and that image's
+            index, both (N,) (:func:`helpers.metrics.copy_check`).
+    """
+    samples, train_images = np.asarray(samples), np.asarray(train_images)
+    distances, nearest = np.asarray(distances), np.asarray(nearest)
+    if distances.shape != (len(samples),) or nearest.shape != (len(samples),):
+        raise ValueError(
+            f"distances, nearest: expected shape ({len(samples)},), one per sample, got {distances.shape} and "
+            f"{nearest.shape}"
+        )
+    closest = np.argsort(distances)[: max(1, count)]
+    pairs = [*(samples[i] for i in closest), *(train_images[nearest[i]] for i in closest)]
+    titles = [f"sample, d={distances[i]:.1f}" for i in closest] + ["nearest training"] * len(closest)
+    return image_grid(pairs, titles=titles, ncols=len(closest), cell_size=1.2, value_range=(0, 255))

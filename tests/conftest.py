@@ -4,6 +4,10 @@ import pytest
 
 from tests.notebook_utils import ROOT, LessonRuns, build_site_tool
 
+# `pytest notebooks/NN.ipynb` runs a lesson through nbval in a kernel that inherits this process's
+# environment: no widgets there either (helpers.live.widgets_wanted).
+os.environ.setdefault("COURSE_STATIC", "1")
+
 
 def need_fashion_mnist() -> None:
     """Skip a test that needs the real Fashion-MNIST when it is missing, except in CI, where it must be there."""

@@ -27,17 +27,10 @@ def execute(path: Path, profile: str = "smoke", timeout: int = 600) -> nbformat.
     from nbclient import NotebookClient
 
     notebook = read(path)
-    env_before = os.environ.get("COURSE_PROFILE")
-    os.environ["COURSE_PROFILE"] = profile  # the kernel inherits this at start-up
-    try:
-        NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        ).execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("COURSE_PROFILE")
-        else:
-            os.environ["COURSE_PROFILE"] = env_before
+    env = {**os.environ, "COURSE_PROFILE": profile, "COURSE_STATIC": "1"}  # no widgets: helpers.live.widgets_wanted
+    NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute(env=env)  # jupyter_client starts the kernel with it
     return notebook
 
 

@@ -171,7 +171,7 @@ def test_the_unet_survives_save_and_load(tiny_unet, tmp_path):
 
 
 def test_evaluate_scores_class_conditional_samples(tiny_unet):
-    from helpers import data, metrics
+    from helpers import data, metrics, pixels
     from tests.conftest import need_fashion_mnist
 
     need_fashion_mnist()
@@ -184,6 +184,10 @@ def test_evaluate_scores_class_conditional_samples(tiny_unet):
     assert scores["fid"] > 0 and scores["spread"] >= 0 and scores["ms_per_sample"] > 0
     with pytest.raises(ValueError, match="multiple of 10"):
         diffusion.evaluate(tiny_unet, real, n=15, steps=2)
+    kept = diffusion.evaluate(tiny_unet, real, steps=2, guidance=1.0, keep_images=True)
+    drawn = diffusion.sample(tiny_unet, 20, np.repeat(np.arange(10), 2), steps=2, guidance=1.0)
+    np.testing.assert_allclose(kept.pop("images"), pixels.to_pixels(drawn))  # the very samples that were scored
+    assert kept.pop("ms_per_sample") > 0 and kept == {k: v for k, v in scores.items() if k != "ms_per_sample"}
 
 
 def test_a_shipped_model_samples_with_the_settings_its_record_names(tmp_path, monkeypatch):

@@ -42,7 +42,7 @@ def tiny_runs(tmp_path, monkeypatch):
     """LessonRuns over a lesson that runs and one that fails, counting the executions, with no VGG16 weights."""
     printed = (
         "print(os.environ['COURSE_PROFILE'])",
-        "print(os.environ.get('COURSE_VGG16_WEIGHTS'), os.environ['COURSE_PLAIN_PROGRESS'])",
+        "print(*(os.environ.get(name) for name in ('COURSE_VGG16_WEIGHTS', 'COURSE_PLAIN_PROGRESS', 'COURSE_STATIC')))",
     )
     good = write_lesson(tmp_path, "00_good.ipynb", "import os", *printed)
     broken = write_lesson(tmp_path, "07_broken.ipynb", "x = 1", "x / 0", "print('never')")
@@ -52,6 +52,7 @@ def tiny_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(build_site, "random_weights_reason", lambda: "no weights on this test machine")
     monkeypatch.setenv("COURSE_PLAIN_PROGRESS", "1")
     monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+    monkeypatch.delenv("COURSE_STATIC", raising=False)  # the site build sets it for the kernel alone
     executed = []
     real_execute = build_site.execute
 
@@ -85,7 +86,7 @@ def test_each_lesson_runs_once_in_the_site_builds_environment(tiny_runs):
     notebook = runs.notebook(good)
     assert executed == [good] and dict(os.environ) == environ
     printed = [cell.outputs[0].text for cell in notebook.cells[2:]]
-    assert printed == ["live\n", "random 1\n"]
+    assert printed == ["live\n", "random 1 1\n"], "and no widgets in a run nobody watches"
     written = nbformat.read(runs.folder / good.path.name, as_version=4)
     assert written.metadata[build_site.RUN_RECORD]["random_weights"] == "no weights on this test machine"
     assert "in the live profile" in written.metadata[build_site.RUN_RECORD]["footer"]

@@ -237,6 +237,16 @@ def test_kid_averages_disjoint_subsets_and_grows_with_a_shift():
     assert metrics.kid(a, b + 0.5) < metrics.kid(a, b + 1.0)
 
 
+def test_kid_compares_a_small_set_with_at_most_subset_size_rows_of_a_large_one(monkeypatch):
+    shapes = []
+    original = metrics._unbiased_mmd2
+    monkeypatch.setattr(metrics, "_unbiased_mmd2", lambda a, b: shapes.append((len(a), len(b))) or original(a, b))
+    rng = np.random.default_rng(5)
+    metrics.kid(rng.normal(size=(50, 4)), rng.normal(size=(5000, 4)), subset_size=100)
+    metrics.kid(rng.normal(size=(250, 4)), rng.normal(size=(5000, 4)), subset_size=100)
+    assert shapes == [(50, 100), (125, 125), (125, 125)]
+
+
 def test_kid_rejects_bad_shapes():
     with pytest.raises(ValueError, match="features_a, features_b"):
         metrics.kid(np.zeros((5, 3)), np.zeros((5, 4)))
@@ -258,3 +268,14 @@ def test_nearest_neighbours_find_a_planted_copy_across_batches():
 def test_nearest_neighbours_reject_mismatched_features():
     with pytest.raises(ValueError, match="queries, references"):
         metrics.nearest_neighbours(np.zeros((2, 3)), np.zeros((4, 5)))
+
+
+def test_copy_check_tells_copies_from_new_samples():
+    rng = np.random.default_rng(6)
+    train, held_out = rng.normal(size=(400, 8)), rng.normal(size=(100, 8))
+    copies = metrics.copy_check(train[:50] + 0.01, held_out, train)
+    new = metrics.copy_check(rng.normal(size=(50, 8)), held_out, train)
+    assert copies.nearest.tolist() == list(range(50))
+    assert copies.medians()["samples"] < 0.1 * copies.medians()["held out"]
+    assert new.medians()["samples"] == pytest.approx(new.medians()["held out"], rel=0.2)
+    assert new.held_out_distances.shape == (100,) and new.sample_distances.shape == (50,)

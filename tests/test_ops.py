@@ -3,7 +3,7 @@ import pytest
 
 import helpers  # noqa: F401  (imports TensorFlow quietly)
 from helpers import ops
-from helpers.environment import tf
+from helpers.environment import keras, tf
 
 
 def tf_padding(padding):
@@ -106,6 +106,68 @@ def test_same_average_pooling_ignores_padded_cells():
     np.testing.assert_array_equal(ops.pool2d(x, 2, 2, "same", "avg"), np.ones((1, 2, 2, 1)))
 
 
+def random_transpose_case(seed):
+    """A transposed convolution's input y, Keras's layer for it, stride and padding."""
+    rng = np.random.default_rng(300 + seed)
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    padding = ["valid", "same"][seed % 2]
+    y = rng.normal(size=(2, int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 4))))
+    layer = keras.layers.Conv2DTranspose(int(rng.integers(1, 4)), (kh, kw), strides=stride, padding=padding,
+                                         use_bias=False)  # fmt: skip
+    layer.build(y.shape)
+    layer.kernel.assign(rng.normal(size=layer.kernel.shape))  # seeded, unlike Keras's initializer
+    return y.astype(np.float32), layer, stride, padding
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_conv2d_transpose_matches_keras_and_its_size_formula(seed):
+    y, layer, stride, padding = random_transpose_case(seed)
+    expected = layer(y).numpy()
+    got = ops.conv2d_transpose(y, layer.kernel.numpy(), stride, padding)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    for axis in (0, 1):
+        size = ops.transposed_output_size(y.shape[1 + axis], layer.kernel.shape[axis], stride[axis], padding)
+        assert expected.shape[1 + axis] == size
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_conv2d_transpose_is_the_adjoint_of_conv2d(seed):
+    y, layer, stride, padding = random_transpose_case(seed)
+    y, w = y.astype(np.float64), layer.kernel.numpy().astype(np.float64)  # float32 rounding would blur the identity
+    # w is (kh, kw, C_out, C_in): read forwards, it is conv2d's (kh, kw, C_in, C_out)
+    x = np.random.default_rng(seed).normal(size=ops.conv2d_transpose(y, w, stride, padding).shape)
+    forward = ops.conv2d(x, w, stride=stride, padding=padding)
+    assert forward.shape == y.shape, "the convolution maps the transposed one's output size back to its input size"
+    np.testing.assert_allclose(np.vdot(forward, y), np.vdot(x, ops.conv2d_transpose(y, w, stride, padding)), rtol=1e-12)
+    x_var = tf.Variable(x)  # and it is the gradient of <conv2d(x), y> with respect to x
+    with tf.GradientTape() as tape:
+        inner = tf.reduce_sum(tf.nn.conv2d(x_var, w, stride, padding.upper()) * y)
+    np.testing.assert_allclose(tape.gradient(inner, x_var), ops.conv2d_transpose(y, w, stride, padding), atol=1e-10)
+
+
+def test_transposed_overlap_is_even_only_when_the_stride_divides_the_kernel():
+    ones = np.ones((1, 5, 5, 1))
+    uneven = ops.conv2d_transpose(ones, np.ones((3, 3, 1, 1)), 2)[0, 2:-2, 2:-2, 0]
+    even = ops.conv2d_transpose(ones, np.ones((4, 4, 1, 1)), 2)[0, 3:-3, 3:-3, 0]
+    np.testing.assert_array_equal(uneven[:3, :3], [[4, 2, 4], [2, 1, 2], [4, 2, 4]])
+    assert np.all(even == 4)
+
+
+@pytest.mark.parametrize(
+    "n, k, stride, padding, expected",
+    [
+        (7, 4, 2, "same", 14),
+        (7, 4, 2, "valid", 16),
+        (5, 3, 2, "valid", 11),
+        (5, 1, 3, "valid", 15),
+        (3, 3, 1, "same", 3),
+    ],
+)
+def test_transposed_output_size_formula(n, k, stride, padding, expected):
+    assert ops.transposed_output_size(n, k, stride, padding) == expected
+
+
 @pytest.mark.parametrize(
     "n, k, stride, padding, dilation, expected",
     [
@@ -164,6 +226,14 @@ def test_output_size_formula(n, k, stride, padding, dilation, expected):
         (lambda: ops.pool2d(np.zeros((1, 4, 4, 1)), 2.0), r"size: expected a positive int or a pair of them, got 2.0"),
         (lambda: ops.pool2d(np.zeros((1, 3, 3, 1)), 5), r"size: window spans 5 cells along H"),
         (lambda: ops.pad_amounts(5, 3, 0, "same"), r"stride: expected a positive int, got 0"),
+        (lambda: ops.conv2d_transpose(np.zeros((4, 4, 1)), np.zeros((3, 3, 1, 1))), r"y: expected 4 dimensions"),
+        (
+            lambda: ops.conv2d_transpose(np.zeros((1, 4, 4, 2)), np.zeros((3, 3, 1, 3))),
+            r"w: expected 2 input channels on axis 3 \(the last axis of y.*got w of shape \(3, 3, 1, 3\) with 3",
+        ),
+        (lambda: ops.conv2d_transpose(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), 0), r"stride: expected a pos"),
+        (lambda: ops.transposed_output_size(4, 3, 2, "full"), r"padding: expected 'valid' or 'same'.*got 'full'"),
+        (lambda: ops.transposed_output_size(0, 3), r"n: expected a positive int, got 0"),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, message):

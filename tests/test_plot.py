@@ -1,3 +1,4 @@
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -85,6 +86,25 @@ def test_image_grid_can_share_one_value_range():
     assert all(ax.images[0].get_clim() == (-1, 1) for ax in fig.get_axes())
 
 
+def test_image_grid_computes_a_shared_or_symmetric_range_and_one_colorbar():
+    images = [np.full((3, 3), -0.5), np.full((3, 3), 2.0)]
+    shared = plot.image_grid(images, value_range="shared")
+    assert all(ax.images[0].get_clim() == (-0.5, 2.0) for ax in shared.get_axes())
+    symmetric = plot.image_grid(images, cmap="RdBu_r", value_range="symmetric", colorbar="value")
+    *cells, bar = symmetric.get_axes()
+    assert all(ax.images[0].get_clim() == (-2.0, 2.0) for ax in cells), "0 in the middle of the colormap"
+    assert bar.get_label() == "<colorbar>" and bar.get_ylabel() == "value"
+
+
+def test_image_grid_rejects_a_colorbar_without_a_shared_range_and_unknown_ranges():
+    with pytest.raises(ValueError, match="colorbar: needs a shared value_range"):
+        plot.image_grid([np.zeros((3, 3))], colorbar="value")
+    with pytest.raises(ValueError, match=r"value_range: expected a \(low, high\) pair.*got 'centred'"):
+        plot.image_grid([np.zeros((3, 3))], value_range="centred")
+    with pytest.raises(ValueError, match=r"got 'shared' for 0 single-channel images"):
+        plot.image_grid([np.zeros((3, 3, 3))], value_range="shared")
+
+
 def test_matrices_write_every_value():
     fig = plot.matrices([np.arange(4).reshape(2, 2), np.eye(3)], titles=["a", "b"])
     first, second = fig.get_axes()
@@ -94,6 +114,21 @@ def test_matrices_write_every_value():
         plot.matrices([np.eye(2), np.eye(2)], titles=["a"])
     with pytest.raises(ValueError, match=r"arrays: each must be 2-D"):
         plot.matrices([np.zeros(3)], titles=["a"])
+
+
+def test_matrices_outline_the_windows_that_tile_an_array():
+    fig = plot.matrices([np.zeros((5, 4)), np.zeros((2, 2))], titles=["map", "pooled"], windows=[2, None])
+    with_borders, without = fig.get_axes()
+    assert not without.lines
+    rows = sorted({line.get_ydata()[0] for line in with_borders.lines if line.get_ydata()[0] == line.get_ydata()[1]})
+    cols = sorted({line.get_xdata()[0] for line in with_borders.lines if line.get_xdata()[0] == line.get_xdata()[1]})
+    assert rows == [-0.5, 1.5, 3.5] and cols == [-0.5, 1.5, 3.5], "cell edges every 2 cells; the 5th row is left out"
+    vertical = [line for line in with_borders.lines if line.get_xdata()[0] == line.get_xdata()[1]]
+    assert {max(line.get_ydata()) for line in vertical} == {3.5}, "no border runs into the 5th row"
+    with pytest.raises(ValueError, match="windows: expected 2 entries"):
+        plot.matrices([np.eye(2), np.eye(2)], titles=["a", "b"], windows=[2])
+    with pytest.raises(ValueError, match=r"windows: expected a positive int.*got 0"):
+        plot.matrices([np.eye(2)], titles=["a"], windows=[0])
 
 
 def test_timing_bars_label_milliseconds():
@@ -107,18 +142,51 @@ def test_timing_bars_label_milliseconds():
 def test_confusion_matrix_shows_row_percentages():
     counts = np.array([[8, 2], [0, 10]])
     (ax, _colorbar) = plot.confusion_matrix(counts, ["cat", "dog"]).get_axes()
-    assert [t.get_text() for t in ax.texts] == ["80", "20", "100"]  # the empty cell stays blank
+    assert [t.get_text() for t in ax.texts] == ["80", "20", "0", "100"]  # every cell, the empty one too
     assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
     with pytest.raises(ValueError, match=r"counts: expected a square \(3, 3\)"):
         plot.confusion_matrix(counts, ["a", "b", "c"])
 
 
+def luminance(color) -> float:
+    red, green, blue, _ = matplotlib.colors.to_rgba(color)
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def test_confusion_matrix_text_contrasts_with_its_cell():
+    counts = np.array([[55, 45, 0], [30, 40, 30], [0, 1, 99]])  # shares around the middle of the colormap too
+    (ax, _colorbar) = plot.confusion_matrix(counts, ["a", "b", "c"]).get_axes()
+    image = ax.images[0]
+    share = image.get_array()
+    for text, value in zip(ax.texts, share.flat):
+        contrast = abs(luminance(text.get_color()) - luminance(image.cmap(image.norm(value))))
+        assert contrast >= 0.4, f"{text.get_text()} in {text.get_color()} on a cell of {value:.0f}%: hard to read"
+
+
 def test_filters_draws_one_cell_per_output_channel():
     fig = plot.filters(np.random.default_rng(0).normal(size=(3, 3, 1, 5)))
     assert sum(bool(ax.images) for ax in fig.get_axes()) == 5
-    assert all(ax.images[0].get_clim() == (0, 1) for ax in fig.get_axes() if ax.images), "one shared scale"
     with pytest.raises(ValueError, match=r"kernel: expected shape \(kh, kw, 1 or 3, C_out\)"):
         plot.filters(np.zeros((3, 3, 4, 2)))
+
+
+def test_gray_filters_share_one_diverging_scale_centred_at_zero():
+    kernel = np.zeros((3, 3, 1, 3))
+    kernel[0, 0, 0, 0], kernel[1, 1, 0, 1] = 0.5, -2.0  # the largest weight is negative
+    fig = plot.filters(kernel)
+    images = [ax.images[0] for ax in fig.get_axes() if ax.images and ax.get_label() != "<colorbar>"]
+    assert len(images) == 3 and all(image.get_clim() == (-2.0, 2.0) for image in images), "one scale, -m..m"
+    cmap = images[0].cmap
+    assert cmap(0.0)[:3] != cmap(1.0)[:3] and min(cmap(0.5)[:3]) > 0.9, "diverging: two hues, white at 0"
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.get_axes()), "a colorbar says what the colors mean"
+
+
+def test_rgb_filters_show_zero_as_mid_gray():
+    kernel = np.zeros((3, 3, 3, 2))
+    kernel[0, 0, :, 0], kernel[2, 2, 0, 1] = 4.0, -1.0  # not symmetric: the zero is not halfway from min to max
+    axes = [ax for ax in plot.filters(kernel).get_axes() if ax.images]
+    first, second = (ax.images[0].get_array() for ax in axes)
+    assert np.allclose(first[1, 1], 0.5) and np.allclose(first[0, 0], 1.0) and np.isclose(second[2, 2, 0], 0.375)
 
 
 def test_feature_maps_one_row_per_layer():
@@ -191,3 +259,15 @@ def test_gif_refuses_frames_pillow_would_choke_on(frames, tmp_path):
     with pytest.raises(ValueError, match=r"frames: expected uint8 arrays \(H, W\), all of one shape"):
         save_gif(frames, tmp_path / "bad.gif")
     assert not (tmp_path / "bad.gif").exists()
+
+
+def test_nearest_pairs_put_the_closest_samples_above_their_training_images():
+    samples = np.stack([np.full((28, 28, 1), v, np.uint8) for v in (10, 20, 30)])
+    train = np.stack([np.full((28, 28), v, np.uint8) for v in (200, 210, 220, 230)])
+    fig = plot.nearest_pairs(samples, train, distances=np.array([3.0, 1.0, 2.0]), nearest=np.array([0, 3, 1]), count=2)
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["sample, d=1.0", "sample, d=2.0", "nearest training", "nearest training"]
+    shown = [ax.get_images()[0].get_array()[0, 0] for ax in axes]
+    assert shown == [20, 30, 230, 210], "each sample above its own nearest training image"
+    with pytest.raises(ValueError, match="distances, nearest"):
+        plot.nearest_pairs(samples, train, distances=np.zeros(2), nearest=np.zeros(3, int))

@@ -157,11 +157,12 @@ class Execution:
 
     @classmethod
     def prepare(cls, profile: str) -> Execution:
-        """This process's environment with ``COURSE_PROFILE=profile``, plus ``COURSE_VGG16_WEIGHTS=random``
+        """This process's environment with ``COURSE_PROFILE=profile`` and ``COURSE_STATIC=1`` (no widgets:
+        see :func:`helpers.live.widgets_wanted`), plus ``COURSE_VGG16_WEIGHTS=random``
         when :func:`random_weights_reason` finds no weights; ``os.environ`` itself is left as it was."""
         with mock.patch.dict(os.environ, {"COURSE_PROFILE": profile}):  # helpers.weights reads the profile there
             reason = random_weights_reason()
-        env = {**os.environ, "COURSE_PROFILE": profile}
+        env = {**os.environ, "COURSE_PROFILE": profile, "COURSE_STATIC": "1"}  # a page has no live widgets
         if reason:
             env["COURSE_VGG16_WEIGHTS"] = "random"
         return cls(profile, env, reason)
