@@ -4,13 +4,14 @@ JSON record.
     python -m helpers.train classifier   # data/pretrained/fashion_classifier.weights.h5 (lesson 03 on)
     python -m helpers.train generator    # data/pretrained/fashion_generator.weights.h5 (lesson 05)
     python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.weights.h5 (lesson 06)
+    python -m helpers.train backbone     # data/pretrained/fashion_backbone.weights.h5 (lesson 05, transfer)
 
 Each command's defaults are the shipped model's settings, so the command alone remakes it.
-``data/README.md`` says how each shipped file was made and how long it took. The generator's and
-the diffusion model's training is resumable: with ``--checkpoint FILE`` an interrupted run continues
+``data/README.md`` says how each shipped file was made and how long it took. The generator's,
+the diffusion model's and the backbone's training is resumable: with ``--checkpoint FILE`` an interrupted run continues
 where it stopped, and a progress file beside the checkpoint adds up the training time of every run.
-The lessons' own training code is in :mod:`helpers.classifier_training`, :mod:`helpers.gan_training`
-and :mod:`helpers.diffusion_training`.
+The lessons' own training code is in :mod:`helpers.classifier_training`, :mod:`helpers.gan_training`,
+:mod:`helpers.diffusion_training` and :mod:`helpers.backbone_training`.
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ class Progress:
             atomic_write(self.path, json.dumps(saved, indent=1).encode())
 
     def record(self) -> dict:
-        """The record's fields that add up every run: ``train_seconds``, ``trained_on``, ``fid_during_training``."""
-        return {"train_seconds": round(self.seconds, 1), "trained_on": self.devices, "fid_during_training": self.fid}
+        """The record's fields that add up every run: ``train_seconds``, ``trained_on`` and, for a generator,
+        ``fid_during_training``."""
+        record = {"train_seconds": round(self.seconds, 1), "trained_on": self.devices}
+        return {**record, "fid_during_training": self.fid} if self.fid else record
 
 
 def resume(training, checkpoint: Path | None) -> Progress:
@@ -269,12 +272,56 @@ def train_diffusion(args: argparse.Namespace) -> dict | None:
     )  # fmt: skip
 
 
+class _PrintedMonitor:
+    """Prints the mean logs every ``every`` steps and keeps them in ``history`` (for :func:`check_finite`)."""
+
+    def __init__(self, every: int) -> None:
+        self.every, self.history = every, {"step": [], "loss": []}
+
+    def update(self, training, logs: dict[str, float]) -> None:
+        self.history["step"].append(training.step)
+        self.history["loss"].append(logs["loss"])
+        print(f"step {training.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)
+
+
+def train_backbone(args: argparse.Namespace) -> dict | None:
+    """Train the transfer lesson's backbone on the five base classes' 30,000 training images, as ``args``
+    say; save it with its five-class head and its record (test accuracy on the 5,000 base-class test
+    images). Resumable like :func:`train_diffusion`. Returns ``None`` when interrupted before the end."""
+    from . import transfer
+    from .backbone_training import BackboneTraining
+    from .environment import setup
+
+    setup(args.seed)
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
+    train_data = transfer.select_classes(x_train[..., None], y_train, transfer.BASE_CLASSES)
+    x_test, y_test = transfer.select_classes(x_test[..., None], y_test, transfer.BASE_CLASSES)
+    config = {"filters": list(args.filters)}
+    decay = (args.steps - args.decay_steps, args.steps) if args.decay_steps else None
+    training = BackboneTraining(transfer.build_pretraining_model(**config), args.learning_rate, args.batch_size,
+                                learning_rate_decay=decay, seed=args.seed)  # fmt: skip
+    monitor = _PrintedMonitor(args.save_every)
+
+    def after_chunk(progress: Progress) -> None:
+        check_finite(monitor.history["loss"], training.step, None)
+
+    progress = train_in_chunks(training, train_data, args, args.save_every, monitor, after_chunk)
+    if progress is None:
+        return None
+    accuracy = transfer.accuracy(training.model, x_test.astype(np.float32), y_test)
+    names = [data.FASHION_CLASSES[c] for c in transfer.BASE_CLASSES]
+    record = training_record(training, progress, args, config, classes=names, base_test_accuracy=round(accuracy, 4))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(training.model, args.out, config, record, build=transfer.build_pretraining_model)
+
+
 def check_finite(losses: list[float], step: int, backup: Path | None) -> None:
     """Raise FloatingPointError when the latest mean loss is not finite; a run stopped before its first
     step has none yet, and passes."""
     if losses and not np.isfinite(losses[-1]):
-        raise FloatingPointError(f"loss {losses[-1]} at step {step}: the last finite state is in {backup}; "
-                                 "lower --learning-rate and train from it")  # fmt: skip
+        advice = (f"the last finite state is in {backup}; lower --learning-rate and train from it" if backup
+                  else "delete the checkpoint, lower --learning-rate and train again")  # fmt: skip
+        raise FloatingPointError(f"loss {losses[-1]} at step {step}: {advice}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     generator.add_argument("--checkpoint", type=Path, help="save progress here at every report; resume from it")
     generator.add_argument("--out", type=Path, default=GENERATOR_PATH)
     _add_diffusion_parser(commands)
+    _add_backbone_parser(commands)
     return parser
 
 
@@ -319,7 +367,8 @@ def main(argv: list[str] | None = None) -> None:
     _check_steps(parser, args)
     if args.model == "diffusion" and args.report_every % args.save_every:
         parser.error(f"--report-every: expected a multiple of --save-every ({args.save_every})")
-    record = train_diffusion(args) if args.model == "diffusion" else train_generator(args)
+    trainers = {"diffusion": train_diffusion, "generator": train_generator, "backbone": train_backbone}
+    record = trainers[args.model](args)
     print(json.dumps(record, indent=2) if record else "stopped early: run the same command to resume")
 
 
@@ -359,6 +408,23 @@ def _add_diffusion_parser(commands) -> None:
     diffusion.add_argument("--fid-samples", type=int, default=10_000, help="test images and samples, final FID")
     diffusion.add_argument("--checkpoint", type=Path, help="save progress here; resume from it")
     diffusion.add_argument("--out", type=Path, default=MODEL_PATH)
+
+
+def _add_backbone_parser(commands) -> None:
+    from .transfer import BACKBONE_CONFIG, BACKBONE_PATH
+
+    backbone = commands.add_parser("backbone", help="lesson 05's five-class backbone for transfer (resumable)")
+    backbone.add_argument("--steps", type=int, default=6_000, help="total steps, counting resumed ones")
+    backbone.add_argument(
+        "--filters", type=int, nargs="+", default=BACKBONE_CONFIG["filters"], help="channels per block"
+    )
+    backbone.add_argument("--batch-size", type=int, default=64)
+    backbone.add_argument("--learning-rate", type=float, default=2e-3)
+    backbone.add_argument("--decay-steps", type=int, default=6_000, help="learning rate to 0 over the last N steps")
+    backbone.add_argument("--seed", type=int, default=0)
+    backbone.add_argument("--save-every", type=int, default=500, help="steps between checkpoints")
+    backbone.add_argument("--checkpoint", type=Path, help="save progress here; resume from it")
+    backbone.add_argument("--out", type=Path, default=BACKBONE_PATH)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import data, diffusion, environment, files, gan, models, train
+from helpers import data, diffusion, environment, files, gan, models, train, transfer
 from helpers.classifier_training import CLASSIFIER_CONFIG
 from tests.conftest import need_fashion_mnist
 
@@ -103,10 +103,37 @@ def test_diffusion_command_trains_resumes_and_ships_a_model_with_its_sampler_def
     assert diffusion.sample(model, 2, labels=np.array([3, 4])).shape == (2, 28, 28, 1)
 
 
-@pytest.mark.parametrize("model", ["classifier", "generator", "diffusion"])
+def test_backbone_command_trains_resumes_and_ships_a_backbone_with_its_base_accuracy(tmp_path, capsys):
+    need_fashion_mnist()
+    out, state = tmp_path / "backbone.weights.h5", tmp_path / "state.npz"
+    tiny = [
+        "--filters",
+        "4",
+        "8",
+        "--save-every",
+        "2",
+        "--decay-steps",
+        "0",
+        "--checkpoint",
+        str(state),
+        "--out",
+        str(out),
+    ]
+    train.main(["backbone", "--steps", "2", *tiny])
+    train.main(["backbone", "--steps", "4", *tiny])
+    assert "resumed from" in capsys.readouterr().out
+    record = json.loads(files.record_path(out).read_text())
+    assert record["steps"] == 4 and record["config"] == {"filters": [4, 8]} and 0 <= record["base_test_accuracy"] <= 1
+    assert record["classes"] == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"]
+    assert set(record) == set(shipped_record(transfer.BACKBONE_PATH)), "the shipped record is one this command writes"
+    assert transfer.load_backbone(out).output_shape == (None, 8)
+
+
+@pytest.mark.parametrize("model", ["classifier", "generator", "diffusion", "backbone"])
 def test_each_command_remakes_what_ships_by_default(model):
     args = vars(train.build_parser().parse_args([model]))
-    path = {"classifier": models.CLASSIFIER_PATH, "generator": gan.GENERATOR_PATH, "diffusion": diffusion.MODEL_PATH}
+    path = {"classifier": models.CLASSIFIER_PATH, "generator": gan.GENERATOR_PATH, "diffusion": diffusion.MODEL_PATH,
+            "backbone": transfer.BACKBONE_PATH}  # fmt: skip
     record = shipped_record(path[model])
     assert args.pop("out") == path[model]
     if model == "classifier":

@@ -25,7 +25,7 @@ SAMPLES = 8
 def fixed_inputs(name: str) -> list[np.ndarray]:
     """The inputs ``name``'s model is checked on: ``SAMPLES`` of each of its inputs, always the same."""
     rng = np.random.default_rng(0)
-    if name == "fashion_classifier":  # raw pixels (N, 28, 28, 1)
+    if name in ("fashion_classifier", "fashion_backbone"):  # raw pixels (N, 28, 28, 1)
         return [rng.uniform(0, 255, (SAMPLES, 28, 28, 1)).astype(np.float32)]
     if name == "fashion_generator":  # latent codes (N, 64)
         return [rng.standard_normal((SAMPLES, 64)).astype(np.float32)]
@@ -40,12 +40,13 @@ def fixed_inputs(name: str) -> list[np.ndarray]:
 
 def loaders() -> dict[str, tuple[Callable, Path]]:
     """Each shipped model's name -> (its loader in ``helpers``, its file)."""
-    from helpers import diffusion, gan, models
+    from helpers import diffusion, gan, models, transfer
 
     return {
         "fashion_classifier": (models.load_pretrained_classifier, models.CLASSIFIER_PATH),
         "fashion_generator": (gan.load_pretrained_generator, gan.GENERATOR_PATH),
         "fashion_diffusion": (diffusion.load_pretrained, diffusion.MODEL_PATH),
+        "fashion_backbone": (lambda: transfer.load_backbone(with_head=True), transfer.BACKBONE_PATH),
     }
 
 
