@@ -431,6 +431,176 @@ def _ddim_case(a_t: float, a_prev: float, label: str, rng: np.random.Generator, 
     return _Case(label, expected, args=(x_t, eps, a_t, a_prev), mistakes=mistakes)
 
 
+# --- lesson 05: what a network looks at -----------------------------------------------------------
+
+
+def check_grad_cam_weights(fn: Callable[[np.ndarray, np.ndarray], Any]) -> bool:
+    """Check ``fn(activations, gradients)``: Grad-CAM's weighting step, two (N, h, w, C) arrays -> maps (N, h, w).
+
+    Channel k's weight is the mean of its gradients over the positions; the map is ReLU(sum_k weight_k * A_k),
+    divided by its own max (a map that is zero everywhere stays zero). Summing the gradients instead of
+    averaging them passes too: the division by the max cancels the difference.
+    """
+    from .explain import combine  # here, not at the top: importing explain imports TensorFlow
+
+    rng = np.random.default_rng(8)
+    spread = np.array([1.0, 4.0, 0.5]).reshape(3, 1, 1, 1)  # three maps whose peaks differ
+    against = np.concatenate([rng.normal(size=(1, 3, 4, 2)), -rng.uniform(0.1, 1, (1, 3, 4, 2))])
+    table = [
+        (rng.uniform(0.5, 3, (1, 4, 4, 3)), rng.uniform(0.1, 1, (1, 4, 4, 3)), "positive weights, a map above 0"),
+        (rng.uniform(0, 3, (1, 5, 4, 3)), rng.normal(size=(1, 5, 4, 3)), "negative gradients, a map partly below 0"),
+        (rng.uniform(0, 3, (3, 3, 3, 4)), spread * rng.normal(size=(3, 3, 3, 4)), "a batch of 3 maps, different peaks"),
+        (rng.uniform(0.5, 3, (2, 3, 4, 2)), against, "the second map is zero everywhere after the ReLU"),
+    ]
+    cases = [_Case(label, combine(a, g), args=(a, g), mistakes=_grad_cam_mistakes(a, g)) for a, g, label in table]
+    return _run_cases("Grad-CAM weights", _refusing_nan(fn), cases)
+
+
+def _grad_cam_mistakes(activations: np.ndarray, gradients: np.ndarray) -> list[Mistake]:
+    weighted = np.einsum("nhwc,nc->nhw", activations, gradients.mean(axis=(1, 2)))
+    positive = np.maximum(weighted, 0)
+    lowest, highest = weighted.min(axis=(1, 2), keepdims=True), weighted.max(axis=(1, 2), keepdims=True)
+    return [
+        (
+            lambda: _peak_one(np.maximum((gradients * activations).sum(axis=3), 0)),
+            "the gradients are used position by position: average each channel's gradients over the positions "
+            "(axes 1 and 2) first, one weight per channel, and weight the whole channel with it.",
+        ),
+        (
+            lambda: _peak_one(np.maximum(np.einsum("nhwc,nhw->nhw", activations, gradients.mean(axis=3)), 0)),
+            "the gradients are averaged over the channels (axis 3): average them over the positions "
+            "(axes 1 and 2), which gives one weight per channel.",
+        ),
+        (
+            lambda: _peak_one(weighted),
+            "the ReLU is missing: keep only the positive part of the weighted sum (np.maximum(..., 0)), the "
+            "evidence for the class; the negative part speaks for other classes.",
+        ),
+        (
+            lambda: np.maximum((weighted - lowest) / (highest - lowest), 0),
+            "the map is min-max scaled, (map - min) / (max - min), before the ReLU: that moves its lowest value to "
+            "0 and lifts any evidence against the class above 0. Apply the ReLU first, then divide by the max.",
+        ),
+        (lambda: positive, "divide each map by its max, so that its peak is 1."),
+        (lambda: positive / positive.max(), "divide each map by its own max, not by the largest in the batch."),
+    ]
+
+
+def _peak_one(maps: np.ndarray) -> np.ndarray:
+    """Each map (N, h, w) divided by its own max where that is above 0."""
+    peaks = maps.max(axis=(1, 2), keepdims=True)
+    return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0)
+
+
+def _refusing_nan(fn: Callable) -> Callable:
+    """``fn``, whose answer becomes a verdict if it holds NaN (NaN equals nothing, so no mistake would match)."""
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        answer = fn(*args, **kwargs)
+        numbers = _numbers(answer)
+        if numbers is not None and np.isnan(numbers).any():
+            return _Problem(
+                "your maps contain NaN, most likely 0 / 0 from a map that is zero everywhere after the ReLU: "
+                "divide only the maps whose max is above 0 and leave the others at 0."
+            )
+        return answer
+
+    return guarded
+
+
+def check_cam_layer(model: Any, layer_name: str) -> bool:
+    """Check the choice of Grad-CAM's layer: it must be the model's last layer whose output is a map (4-D,
+    (N, h, w, C), with more than one position), searched through nested models.
+
+    Any type of layer passes (a convolution, the ReLU after it, a pooling): what matters is that it is the last
+    map, the most class-specific features the model has, the ones its head sees. A later map of 1x1 (pooled down
+    to one position) is passed over, since one position cannot say where. Naming a nested model passes when
+    its output is that layer's.
+    """
+    from . import explain  # here, not at the top: importing explain imports TensorFlow
+
+    if not hasattr(model, "layers"):
+        raise ValueError(f"model: expected a Keras model, got {type(model).__name__}")
+    leaves = list(explain._leaf_layers(model))
+    maps = [layer for layer in leaves if len(explain._output_shape(layer) or ()) == 4]
+    if not maps:
+        raise ValueError("model: no layer has a 4-D output; build the model first (start it with keras.Input)")
+    answer = ([layer for layer in maps if _positions(layer) > 1] or maps)[-1]
+    try:
+        named = explain._path_to(model, layer_name)[-1]
+    except ValueError:
+        return _fail("CAM layer", f"the model has no layer '{layer_name}'. Layers with a map: {_layer_list(maps)}.")
+    chosen = _output_layer(named)
+    if chosen not in leaves:  # a nested model ending in a plain operation (keras.ops): judge the model's output
+        chosen = named
+    about = f"'{layer_name}'" + (f" (its output is that of '{chosen.name}')" if chosen is not named else "")
+    if chosen is answer:
+        print(f"✓ CAM layer: {about} is the last layer with a map ({_size(answer)}): what the head sees.")
+        return True
+    last = f"'{answer.name}' ({_size(answer)})"
+    shape = explain._output_shape(chosen)
+    if shape is None or len(shape) != 4:
+        return _fail("CAM layer", f"{about} {_why_no_map(chosen, shape)} Grad-CAM needs a map; the last is {last}.")
+    if _positions(chosen) == 1:
+        return _fail("CAM layer", f"{about} gives a 1x1 map: one position cannot say where. Use {last}.")
+    between = leaves[leaves.index(chosen) + 1 : leaves.index(answer) + 1]
+    convolutions = [layer for layer in between if hasattr(layer, "kernel") or hasattr(layer, "depthwise_kernel")]
+    finer = _positions(chosen) > _positions(answer)
+    if finer or convolutions:
+        return _fail(
+            "CAM layer",
+            f"{about} comes before {_layer_list(convolutions or between, most=3)}: its map is "
+            f"{f'finer ({_size(chosen)}) but its' if finer else 'as fine, but its'} features are lower-level "
+            f"(edges, textures), less specific to the class. Grad-CAM takes the last map, {last}.",
+        )
+    return _fail(
+        "CAM layer",
+        f"{about} is followed by layers that still change the map ({_layer_list(between)}): take the last, {last}.",
+    )
+
+
+def _output_layer(layer: Any) -> Any:
+    """The layer that gives a nested model's output (looked for inside it, at any depth); any other layer itself."""
+    while hasattr(layer, "layers") and layer.layers:
+        outputs = getattr(layer, "outputs", None)
+        history = getattr(outputs[0], "_keras_history", None) if outputs else None
+        layer = history.operation if history is not None else layer.layers[-1]
+    return layer
+
+
+def _positions(layer: Any) -> float:
+    """How many positions a layer's map has, h * w (infinite when the size is not fixed)."""
+    from .explain import _output_shape
+
+    _, height, width, _ = _output_shape(layer)
+    return float("inf") if height is None or width is None else height * width
+
+
+def _size(layer: Any) -> str:
+    from .explain import _output_shape
+
+    _, height, width, channels = _output_shape(layer)
+    return f"{height or '?'}x{width or '?'}, {channels} channels"
+
+
+def _why_no_map(layer: Any, shape: tuple | None) -> str:
+    kind = type(layer).__name__
+    if shape is None:
+        return "has no output shape to judge (it was never called: start the model with keras.Input)."
+    if kind == "Dense":
+        return f"is a Dense layer: its output {shape} has no positions left, so it has no map."
+    if kind == "Flatten":
+        return f"flattens the map into {shape}: the numbers are there, but not their (h, w) layout to weight."
+    if kind.startswith("Global"):
+        return f"pools over all positions into {shape}: nothing is left to say where."
+    return f"gives outputs of shape {shape}, not a map (N, h, w, C)."
+
+
+def _layer_list(layers: Sequence[Any], most: int = 6) -> str:
+    names = [f"'{layer.name}'" for layer in layers]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 # --- running cases, comparing and reporting -------------------------------------------------------
 
 

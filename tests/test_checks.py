@@ -315,7 +315,7 @@ CORRECT = {
 
 
 def test_every_public_check_has_a_correct_solution_below():
-    assert {name for name in dir(checks) if name.startswith("check_")} == set(CORRECT)
+    assert {name for name in dir(checks) if name.startswith("check_")} - CHOICE_CHECKS == set(CORRECT)
 
 
 @pytest.mark.parametrize("name", CORRECT)
@@ -405,3 +405,128 @@ def test_writing_into_an_input_cannot_spoil_the_later_cases(capsys):
     assert verdict(checks.check_q_sample, vandal, capsys)[0] is True
     passed, out = verdict(checks.check_q_sample, lambda x0, t, n, a: _mix(x0, t, n, a, roots=False), capsys)
     assert not passed and "take square roots" in out
+
+
+# --- lesson 05: what a network looks at -----------------------------------------------------------
+
+
+def _cam(a, g, reduce=np.mean, relu=True, scale="own", min_max_first=False, weights_over="positions"):
+    """Grad-CAM's weighting step written out, with switches for the mistakes."""
+    if weights_over == "nothing":
+        raw = (g * a).sum(axis=3)
+    elif weights_over == "channels":
+        raw = a.sum(axis=3) * g.mean(axis=3)
+    else:
+        raw = (a * reduce(g, axis=(1, 2))[:, None, None, :]).sum(axis=3)
+    if min_max_first:
+        low, high = raw.min(axis=(1, 2), keepdims=True), raw.max(axis=(1, 2), keepdims=True)
+        raw = (raw - low) / (high - low)
+    maps = np.maximum(raw, 0) if relu else raw
+    if scale == "none":
+        return maps
+    if scale == "batch":
+        return maps / maps.max()
+    peaks = maps.max(axis=(1, 2), keepdims=True)
+    with np.errstate(invalid="ignore"):
+        return maps / peaks if scale == "nan" else np.where(peaks > 0, maps / np.where(peaks > 0, peaks, 1), 0.0)
+
+
+CORRECT["check_grad_cam_weights"] = _cam  # pytest reads CORRECT when it collects: the shared tests above cover it
+CHOICE_CHECKS = {"check_cam_layer"}  # judges a choice (a model and a layer's name), not a function: tested below
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (_cam, "✓ Grad-CAM weights"),
+        (lambda a, g: _cam(a, g, reduce=np.sum), "✓ Grad-CAM weights"),  # the scaling to max 1 cancels sum vs mean
+        (lambda a, g: _cam(a, g, weights_over="nothing"), "the gradients are used position by position"),
+        (lambda a, g: _cam(a, g, weights_over="channels"), "averaged over the channels (axis 3)"),
+        (lambda a, g: _cam(a, g, relu=False), "'negative gradients, a map partly below 0': the ReLU is missing"),
+        (lambda a, g: _cam(a, g, min_max_first=True), "min-max scaled, (map - min) / (max - min), before the ReLU"),
+        (lambda a, g: _cam(a, g, scale="none"), "divide each map by its max, so that its peak is 1"),
+        (lambda a, g: _cam(a, g, scale="batch"), "its own max, not by the largest in the batch"),
+        (lambda a, g: _cam(a, g, scale="nan"), "your maps contain NaN, most likely 0 / 0 from a map that is zero"),
+        (lambda a, g: _cam(a, g)[:, ::-1], "values differ"),
+    ],
+)
+def test_grad_cam_weights_check(fn, expected, capsys):
+    passed, out = verdict(checks.check_grad_cam_weights, fn, capsys)
+    assert passed == expected.startswith("✓") and expected in out, out
+
+
+def test_grad_cam_weights_check_takes_tensors_and_agrees_with_grad_cam():
+    from helpers import explain
+    from helpers.environment import tf
+
+    def with_tensorflow(a, g):
+        maps = tf.nn.relu(tf.einsum("nhwc,nc->nhw", a, tf.reduce_mean(g, axis=(1, 2))))
+        peaks = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
+        return tf.math.divide_no_nan(maps, peaks)
+
+    assert checks.check_grad_cam_weights(with_tensorflow)
+    assert checks.check_grad_cam_weights(explain.combine)
+
+
+def _cam_layer_model():
+    """A Sequential base ending in a 1x1 pooling, nested in a Sequential model; and the same base without that
+    pooling, functional, nested in another."""
+    from helpers.environment import keras
+
+    layers = keras.layers
+
+    def convolutions():
+        return [
+            layers.Conv2D(4, 3, padding="same", name="conv1"),
+            layers.MaxPooling2D(name="pool1"),
+            layers.Conv2D(4, 3, padding="same", name="conv2"),
+            layers.ReLU(name="relu2"),
+        ]
+
+    pooling = layers.MaxPooling2D(8, name="pool2")  # down to 1x1: a map that cannot say where
+    base = keras.Sequential([keras.Input((16, 16, 3)), *convolutions(), pooling], name="base")
+    head = [layers.Flatten(name="flat"), layers.Dense(3, name="logits")]
+    outer = keras.Sequential([keras.Input((16, 16, 3)), base, *head])
+    inputs = x = keras.Input((16, 16, 3))
+    for layer in convolutions():
+        x = layer(x)
+    trimmed = keras.Model(inputs, x, name="trimmed")
+    pooled = keras.Sequential([keras.Input((16, 16, 3)), trimmed, layers.GlobalAveragePooling2D(name="gap")])
+    return outer, pooled
+
+
+@pytest.mark.parametrize(
+    ("layer_name", "expected"),
+    [
+        ("relu2", "✓ CAM layer: 'relu2' is the last layer with a map (8x8, 4 channels)"),
+        ("conv2", "'conv2' is followed by layers that still change the map ('relu2'): take the last, 'relu2'"),
+        ("conv1", "'conv1' comes before 'conv2': its map is finer (16x16, 4 channels) but its features are lower"),
+        ("pool1", "'pool1' comes before 'conv2': its map is as fine, but its features are lower-level"),
+        ("pool2", "'pool2' gives a 1x1 map: one position cannot say where. Use 'relu2' (8x8, 4 channels)."),
+        ("base", "'base' (its output is that of 'pool2') gives a 1x1 map"),
+        ("flat", "'flat' flattens the map into (None, 4)"),
+        ("logits", "'logits' is a Dense layer: its output (None, 3) has no positions left"),
+        ("conv3", "the model has no layer 'conv3'. Layers with a map: 'conv1', 'pool1', 'conv2', 'relu2', 'pool2'."),
+    ],
+)
+def test_cam_layer_check_names_the_reason(layer_name, expected, capsys):
+    outer, _ = _cam_layer_model()
+    passed = checks.check_cam_layer(outer, layer_name)
+    out = capsys.readouterr().out
+    assert passed == expected.startswith("✓") and out.count("\n") == 1 and expected in out, out
+
+
+def test_cam_layer_check_looks_through_functional_models_and_accepts_a_model_ending_in_the_layer(capsys):
+    _, pooled = _cam_layer_model()
+    assert checks.check_cam_layer(pooled, "relu2")
+    assert checks.check_cam_layer(pooled, "trimmed")  # its output is relu2's
+    assert "(its output is that of 'relu2')" in capsys.readouterr().out
+    assert not checks.check_cam_layer(pooled, "gap")
+    assert "'gap' pools over all positions into (None, 4)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="model: expected a Keras model, got function"):
+        checks.check_cam_layer(_cam, "relu2")
+
+
+def test_grad_cam_weights_check_names_a_map_missing_its_batch_axis(capsys):
+    passed, out = verdict(checks.check_grad_cam_weights, lambda a, g: _cam(a, g)[0], capsys)
+    assert not passed and "output shape: expected (1, 4, 4), got (4, 4). The number of dimensions differs" in out
