@@ -317,7 +317,49 @@ def generators() -> str:
     )
 
 
+TRANSFER_GAIN_TARGET_POINTS, GRAD_CAM_AREA_TARGET, RANDOMIZED_CORRELATION_TARGET = 10.0, 0.7, 0.3
+
+
+def transfer() -> str:
+    """Lesson 05: test accuracy against labelled images per class for each strategy, and the faithfulness
+    of Grad-CAM and occlusion, with the issue's three targets."""
+    result = load("transfer")
+    table, ks = result["accuracy"], [str(k) for k in result["settings"]["ks"]]
+    rows = [
+        [f"`{strategy}`", *(f"{by_k[k]['test_mean']:.3f} ± {by_k[k]['test_std']:.3f}" for k in ks)]
+        for strategy, by_k in table.items()
+    ]
+    accuracy = _table(["strategy", *(f"k = {k}" for k in ks)], rows)
+    best, faith = result["best_transfer_at_k20"], result["faithfulness"]
+    ratios, cascade = faith["area_over_random"], faith["rank_correlation_after_randomizing"]
+    first_layer, first_correlation = cascade[0]
+    targets = _table(
+        ["lesson 05's target", "target", "measured", ""],
+        [
+            ["best transfer over scratch at k = 20 (points)", f"≥ {TRANSFER_GAIN_TARGET_POINTS:g}",
+             f"{best['points_over_scratch']:g} (`{best['strategy']}`)",
+             _met(best["points_over_scratch"] >= TRANSFER_GAIN_TARGET_POINTS)],
+            ["Grad-CAM's deletion area over a random order's", f"≤ {GRAD_CAM_AREA_TARGET:g}", f"{ratios['grad_cam']:g}",
+             _met(ratios["grad_cam"] <= GRAD_CAM_AREA_TARGET)],
+            ["occlusion's deletion area over a random order's (a cross-check)", "-", f"{ratios['occlusion']:g}", ""],
+            [f"rank correlation after randomizing `{first_layer}`", f"< {RANDOMIZED_CORRELATION_TARGET:g}",
+             f"{first_correlation:g}", _met(first_correlation < RANDOMIZED_CORRELATION_TARGET)],
+        ],
+    )  # fmt: skip
+    settings = result["settings"]
+    return (
+        f"{accuracy}\nTest accuracy on the {result['test_images']:,} test images of the five new classes, mean ± "
+        f"standard deviation over {len(settings['seeds'])} seeds, {settings['steps']} training steps each.\n\n"
+        f"{targets}\nDeletion areas on {faith['images']} test images of the base classes, Grad-CAM at "
+        f"`{faith['layer']}`, pixels deleted to black. Grad-CAM's ratio to a random order under other choices: "
+        + ", ".join(f"{name} {ratio:g}" for name, ratio in faith["grad_cam_alternatives_over_random"].items())
+        + f". Measured {result['date']} on {result['machine']} in {result['seconds'] / 60:.0f} min "
+        "(`benchmarks/results/transfer.json`).\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "transfer": transfer,
     "lesson-times": lesson_times,
     "lesson03-accuracy": lesson03_accuracy,
     "lesson04-accuracy": lesson04_accuracy,

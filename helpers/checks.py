@@ -601,6 +601,56 @@ def _layer_list(layers: Sequence[Any], most: int = 6) -> str:
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+def check_nearest_mean(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -> bool:
+    """Check ``fn(features, labels, queries)``: the nearest class mean classifier. ``features`` (N, F) with
+    ``labels`` (N,) in 0..C-1 give one mean per class; each query (M, F) gets the class whose mean is nearest
+    (Euclidean distance). Returns predicted labels (M,)."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 4, (3, 4))
+    labels = np.repeat(np.arange(3), 4)
+    table = [
+        (centres[labels] + rng.normal(0, 0.5, (12, 4)), labels, centres + rng.normal(0, 0.5, (3, 4)),
+         "three clusters in 4-D"),
+        (np.array([[0.0, 0], [0, 0], [1.9, 0], [3, 0], [3, 0], [3, 0]]), np.array([0, 0, 0, 1, 1, 1]),
+         np.array([[2.0, 0.0], [-1.0, 0.0]]), "the nearest single sample is of the other class"),
+        (np.array([[1.0, 0], [1, 0], [5, 0], [5, 0]]), np.array([0, 0, 1, 1]), np.array([[1.2, 0.0], [4.0, 1.0]]),
+         "means of different lengths"),
+    ]  # fmt: skip
+    cases = [
+        _Case(label, _nearest_mean(f, y, q), args=(f, y, q), mistakes=_nearest_mean_mistakes(f, y, q))
+        for f, y, q, label in table
+    ]
+    return _run_cases("nearest class mean", fn, cases)
+
+
+def _class_means(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.stack([features[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
+
+
+def _nearest_mean(features: np.ndarray, labels: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    distances = ((queries[:, None, :] - _class_means(features, labels)[None]) ** 2).sum(axis=2)
+    return distances.argmin(axis=1)
+
+
+def _nearest_mean_mistakes(features: np.ndarray, labels: np.ndarray, queries: np.ndarray) -> list[Mistake]:
+    means = _class_means(features, labels)
+    distances = ((queries[:, None, :] - means[None]) ** 2).sum(axis=2)
+    return [
+        (
+            lambda: labels[((queries[:, None, :] - features[None]) ** 2).sum(axis=2).argmin(axis=1)],
+            "each query got the class of its nearest training sample (1-nearest neighbour): average each class's "
+            "features first (one mean per class), then find the nearest mean.",
+        ),
+        (
+            lambda: (queries @ means.T).argmax(axis=1),
+            "the largest dot product with a mean is not the nearest mean: a long mean wins even when far away. "
+            "Use the distance, ((queries[:, None] - means[None]) ** 2).sum(axis=2), and its argmin.",
+        ),
+        (lambda: distances.argmax(axis=1), "argmax of the distances picks the farthest mean: use argmin."),
+        (lambda: distances, "return one label per query (the argmin over the classes), not the distances (M, C)."),
+    ]
+
+
 # --- running cases, comparing and reporting -------------------------------------------------------
 
 

@@ -359,6 +359,19 @@ def _starts(length: int, patch: int, stride: int) -> list[int]:
     return starts
 
 
+def predictor(model: keras.Model, batch_size: int = _PREDICT_BATCH) -> Callable[[np.ndarray], np.ndarray]:
+    """``predict(images)``: the softmax of ``model``'s logits for images (M, H, W, C), in inference mode, as
+    NumPy (M, classes); what :func:`occlusion` and :func:`deletion_curve` take."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model: expected a Keras model, got {type(model).__name__}")
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        logits = model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
+        return np.asarray(keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1)), np.float64)
+
+    return predict
+
+
 # --- the deletion curve ---------------------------------------------------------------------------
 
 

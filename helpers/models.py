@@ -247,33 +247,41 @@ def vgg16(include_top: bool = True, input_shape: Sequence[int] = (224, 224, 3), 
     return build_vgg(VGG16_CONFIG, include_top=include_top, input_shape=input_shape, classes=classes, name="vgg16")
 
 
-def load_vgg16_imagenet() -> keras.Model:
-    """VGG16 with its ImageNet weights, for (N, 224, 224, 3) inputs made by ``preprocess_input``.
+def load_vgg16_imagenet(include_top: bool = True, input_shape: Sequence[int] = (224, 224, 3)) -> keras.Model:
+    """VGG16 with its ImageNet weights, for (N, H, W, 3) inputs made by ``preprocess_input``.
+
+    Without the top (``include_top=False``) it is the convolutional base, for any ``input_shape`` of at least
+    32x32: only the convolutions' weights are read from the file, whose 13 kernels do not depend on the
+    image size. With the top, ``input_shape`` must be (224, 224, 3), the size fc1 was trained for.
 
     Where the weights come from is :func:`helpers.weights.get_weights`'s business. When it says to
     use random weights (``COURSE_VGG16_WEIGHTS=random``, or the smoke profile with no weights to be
     had), a banner says so: the predictions are then meaningless. The live and full profiles never
     fall back: they raise :class:`helpers.weights.WeightsUnavailableError` saying how to get the file.
     """
+    input_shape = tuple(input_shape)
+    if include_top and input_shape != (224, 224, 3):
+        raise ValueError(
+            f"input_shape: VGG16 with its top takes (224, 224, 3), got {input_shape}; use include_top=False"
+        )
     source = weights.get_weights()
+    model = vgg16(include_top=include_top, input_shape=input_shape)
     if isinstance(source, str):
-        return _random_vgg16(source)
-    model = vgg16()
+        _random_weights_banner(source)
+        model.imagenet_weights = False
+        return model
     weights.load_keras2_weights(model, source)
     model.imagenet_weights = True
     return model
 
 
-def _random_vgg16(reason: str) -> keras.Model:
+def _random_weights_banner(reason: str) -> None:
     print(
         "!" * 72 + "\n"
         f"!! VGG16 with RANDOM weights ({reason}).\n"
         "!! Its predictions below are MEANINGLESS: only the code paths run.\n"
         "!! Real weights: python -m helpers.weights status\n" + "!" * 72
     )
-    model = vgg16()
-    model.imagenet_weights = False
-    return model
 
 
 def layer_costs(model: keras.Model) -> list[dict]:

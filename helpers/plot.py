@@ -385,3 +385,69 @@ def nearest_pairs(
     pairs = [*(samples[i] for i in closest), *(train_images[nearest[i]] for i in closest)]
     titles = [f"sample, d={distances[i]:.1f}" for i in closest] + ["nearest training"] * len(closest)
     return image_grid(pairs, titles=titles, ncols=len(closest), cell_size=1.2, value_range=(0, 255))
+
+
+def accuracy_by_k(summary: Mapping[str, Mapping[int, tuple[float, float]]], title: str = "") -> Figure:
+    """Test accuracy against labelled images per class, one line per strategy with a band of one standard
+    deviation over seeds; ``summary`` is ``{strategy: {k: (mean, std)}}`` (``helpers.transfer.summarize``)."""
+    if not summary or not all(summary.values()):
+        raise ValueError("summary: expected {strategy: {k: (mean, std)}} with at least one k each, got an empty one")
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for strategy, by_k in summary.items():
+        ks = sorted(by_k)
+        means, spreads = np.array([by_k[k][0] for k in ks]), np.array([by_k[k][1] for k in ks])
+        (line,) = ax.plot(ks, means, marker="o", label=strategy)
+        ax.fill_between(ks, means - spreads, means + spreads, color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log")  # k grows by factors: 1, 5, 20, 100
+    ks = sorted({k for by_k in summary.values() for k in by_k})
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled images per class (k)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def overlays(
+    images: np.ndarray, maps: np.ndarray, titles: Sequence[str] | None = None, ncols: int = 8, alpha: float = 0.5
+) -> Figure:
+    """Each map laid over its image (gray or RGB, 0..255), stretched bilinearly to the image's size, on one
+    0..1 scale with a colorbar (the course's maps have max 1).
+
+    Args:
+        images: (N, H, W[, C]); maps: (N, h, w), any resolution.
+    """
+    images, maps = np.asarray(images), np.asarray(maps, np.float32)
+    if maps.ndim != 3 or len(maps) != len(images):
+        raise ValueError(f"maps: expected one map (h, w) per image, shape ({len(images)}, h, w), got {maps.shape}")
+    fig = image_grid(
+        images,
+        titles=titles,
+        ncols=ncols,
+        value_range=(0, 255) if images[0].ndim == 2 or images.shape[-1] == 1 else None,
+    )
+    for ax, image, cam in zip(fig.get_axes(), images, maps):
+        height, width = image.shape[:2]
+        shown = ax.imshow(cam, cmap="jet", alpha=alpha, vmin=0, vmax=1, interpolation="bilinear",
+                          extent=(-0.5, width - 0.5, height - 0.5, -0.5))  # fmt: skip
+    fig.colorbar(shown, ax=fig.get_axes()[: len(images)], label="importance", shrink=0.9, fraction=0.03, pad=0.02)
+    return fig
+
+
+def deletion_curves(curves: Mapping[str, np.ndarray], areas: Mapping[str, float]) -> Figure:
+    """The mean class probability (over images) against the share of pixels deleted, one line per map;
+    ``curves`` maps a name to (N, steps + 1), ``areas`` the name to its mean area (shown in the legend)."""
+    if not curves or set(curves) != set(areas):
+        raise ValueError(f"curves, areas: expected the same non-empty names, got {sorted(curves)} and {sorted(areas)}")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, values in curves.items():
+        values = np.asarray(values)
+        ax.plot(np.linspace(0, 1, values.shape[1]), values.mean(axis=0), label=f"{name} (area {areas[name]:.3f})")
+    ax.set_xlabel("share of pixels deleted, most important first")
+    ax.set_ylabel("probability of the class")
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -432,6 +432,9 @@ def _cam(a, g, reduce=np.mean, relu=True, scale="own", min_max_first=False, weig
 
 
 CORRECT["check_grad_cam_weights"] = _cam  # pytest reads CORRECT when it collects: the shared tests above cover it
+CORRECT["check_nearest_mean"] = lambda f, y, q: np.argmin(
+    [np.linalg.norm(q - f[y == c].mean(axis=0), axis=1) for c in range(y.max() + 1)], axis=0
+)
 CHOICE_CHECKS = {"check_cam_layer"}  # judges a choice (a model and a layer's name), not a function: tested below
 
 
@@ -530,3 +533,24 @@ def test_cam_layer_check_looks_through_functional_models_and_accepts_a_model_end
 def test_grad_cam_weights_check_names_a_map_missing_its_batch_axis(capsys):
     passed, out = verdict(checks.check_grad_cam_weights, lambda a, g: _cam(a, g)[0], capsys)
     assert not passed and "output shape: expected (1, 4, 4), got (4, 4). The number of dimensions differs" in out
+
+
+def _distances_to_means(f, y, q):
+    means = np.stack([f[y == c].mean(axis=0) for c in range(y.max() + 1)])
+    return ((q[:, None] - means[None]) ** 2).sum(axis=2)
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (lambda f, y, q: y[((q[:, None] - f[None]) ** 2).sum(axis=2).argmin(axis=1)], "1-nearest neighbour"),
+        (lambda f, y, q: (q @ np.stack([f[y == c].mean(axis=0) for c in range(y.max() + 1)]).T).argmax(axis=1),
+         "largest dot product"),
+        (lambda f, y, q: _distances_to_means(f, y, q).argmax(axis=1), "picks the farthest mean"),
+        (_distances_to_means, "not the distances (M, C)"),
+        (lambda f, y, q: np.zeros(len(q), int), "✗ nearest class mean"),
+    ],
+)  # fmt: skip
+def test_nearest_mean_check_names_the_mistake(fn, expected, capsys):
+    passed, out = verdict(checks.check_nearest_mean, fn, capsys)
+    assert passed is False and expected in out, out

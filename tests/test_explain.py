@@ -466,3 +466,15 @@ def test_cascading_randomization_shows_the_map_depends_on_the_model(detector):
     assert results[1][1] == pytest.approx(np.mean(explain.rank_correlation(trained, both_maps)))
     only_detector = explain.grad_cam(explain.randomized_copy(detector, ["detector"]), images, SQUARE, "detector")
     assert results[1][1] != pytest.approx(np.mean(explain.rank_correlation(trained, only_detector)))
+
+
+def test_predictor_gives_the_softmax_of_the_models_logits():
+    model = detector_model()
+    images, _ = squares([(2, 2), (9, 9), (0, 11)])
+    probabilities = explain.predictor(model, batch_size=2)(images)  # two calls: a batch of 2, then of 1
+    logits = model.predict(images, verbose=0)
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(probabilities, expected / expected.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="model: expected a Keras model, got function"):
+        explain.predictor(lambda x: x)

@@ -98,6 +98,22 @@ def test_load_vgg16_imagenet_reads_the_published_file_layout(vgg_pair, tmp_path,
     np.testing.assert_array_equal(loaded.predict(image, verbose=0), theirs.predict(image, verbose=0))
 
 
+def test_vgg16_base_without_top_reads_only_the_convolutions_at_any_size(vgg_pair, tmp_path, monkeypatch):
+    _, theirs = vgg_pair
+    published = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+    write_keras2_weights_file(theirs, published)
+    monkeypatch.delenv("COURSE_VGG16_WEIGHTS", raising=False)
+    monkeypatch.setattr(weights, "find_weights", lambda spec: published)
+    base = models.load_vgg16_imagenet(include_top=False, input_shape=(64, 64, 3))
+    assert base.imagenet_weights and base.output_shape == (None, 2, 2, 512)
+    kernels = {layer.name: layer.kernel.numpy() for layer in base.layers if hasattr(layer, "kernel")}
+    assert len(kernels) == 13
+    for name, kernel in kernels.items():
+        np.testing.assert_array_equal(kernel, theirs.get_layer(name).kernel.numpy())
+    with pytest.raises(ValueError, match=r"input_shape: VGG16 with its top takes \(224, 224, 3\), got \(64, 64, 3\)"):
+        models.load_vgg16_imagenet(include_top=True, input_shape=(64, 64, 3))
+
+
 def test_build_vgg_small_config_without_top():
     model = models.build_vgg([8, "M", 16, 16, "M"], include_top=False, input_shape=(28, 28, 1))
     assert model.output_shape == (None, 7, 7, 16)

@@ -271,3 +271,36 @@ def test_nearest_pairs_put_the_closest_samples_above_their_training_images():
     assert shown == [20, 30, 230, 210], "each sample above its own nearest training image"
     with pytest.raises(ValueError, match="distances, nearest"):
         plot.nearest_pairs(samples, train, distances=np.zeros(2), nearest=np.zeros(3, int))
+
+
+def test_accuracy_by_k_draws_each_strategys_means_on_a_log_axis():
+    summary = {"scratch": {1: (0.5, 0.05), 20: (0.8, 0.01)}, "probe": {1: (0.6, 0.1), 20: (0.85, 0.02)}}
+    ax = plot.accuracy_by_k(summary).get_axes()[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"scratch", "probe"}
+    np.testing.assert_allclose(lines["probe"].get_ydata(), [0.6, 0.85])
+    assert ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="summary"):
+        plot.accuracy_by_k({"scratch": {}})
+
+
+def test_overlays_stretch_each_map_over_its_image():
+    images, maps = np.zeros((2, 28, 28)), np.random.default_rng(0).random((2, 7, 7))
+    fig = plot.overlays(images, maps, titles=["a", "b"])
+    for ax, cam in zip(fig.get_axes()[:2], maps):
+        picture, overlay = ax.images
+        assert overlay.get_extent() == [-0.5, 27.5, 27.5, -0.5]  # the 7x7 map covers the 28x28 image
+        np.testing.assert_array_equal(overlay.get_array(), cam.astype(np.float32))
+    with pytest.raises(ValueError, match="maps"):
+        plot.overlays(images, maps[:1])
+
+
+def test_deletion_curves_plot_the_mean_curve_and_name_the_area():
+    curves = np.array([[1.0, 0.5, 0.0], [0.6, 0.3, 0.0]])
+    ax = plot.deletion_curves({"grad_cam": curves}, {"grad_cam": 0.3}).get_axes()[0]
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.8, 0.4, 0.0])
+    np.testing.assert_allclose(line.get_xdata(), [0.0, 0.5, 1.0])
+    assert "0.300" in line.get_label()
+    with pytest.raises(ValueError, match="curves, areas"):
+        plot.deletion_curves({"grad_cam": curves}, {"random": 0.5})

@@ -155,3 +155,32 @@ def test_a_changed_time_makes_the_notebook_stale_and_rewriting_keeps_the_rest(re
     assert rewritten.cells[0].source.startswith("# 05\n\n**Time:**\n") and rewritten.cells[0].source.endswith("more")
     assert "47 s in `live`" in rewritten.cells[0].source and rewritten.cells[1].source == "x = 1"
     assert rewritten.cells[0].id == lesson.cells[0].id
+
+
+def transfer_result(gain_points: float, grad_cam_ratio: float) -> dict:
+    row = {"test_mean": 0.9, "test_std": 0.01, "train_mean": 1.0}
+    accuracy = {s: {"1": dict(row), "20": dict(row)} for s in ("scratch", "probe", "top_block", "all")}
+    accuracy["top_block"]["20"]["test_mean"] = 0.9 + gain_points / 100
+    return {
+        "date": "2026-01-01", "machine": "2 cores", "seconds": 420.0, "test_images": 5000,
+        "settings": {"ks": [1, 20], "seeds": [0, 1, 2], "steps": 200}, "accuracy": accuracy,
+        "best_transfer_at_k20": {"strategy": "top_block", "points_over_scratch": gain_points},
+        "faithfulness": {"images": 64, "layer": "block3_relu",
+                         "area_over_random": {"grad_cam": grad_cam_ratio, "occlusion": 0.55},
+                         "grad_cam_alternatives_over_random": {"fill 128": 1.2, "block2_relu": 1.0},
+                         "rank_correlation_after_randomizing": [["logits", -0.04], ["block3_bn", 0.01]]},
+    }  # fmt: skip
+
+
+def test_transfer_table_lists_every_strategy_and_marks_each_target(results):
+    results("transfer", transfer_result(gain_points=12.0, grad_cam_ratio=0.65))
+    text = tables.transfer()
+    assert "| `top_block` | 0.900 ± 0.010 | 1.020 ± 0.010 |" in text
+    assert "| best transfer over scratch at k = 20 (points) | ≥ 10 | 12 (`top_block`) | met |" in text
+    assert "| Grad-CAM's deletion area over a random order's | ≤ 0.7 | 0.65 | met |" in text
+    assert "| rank correlation after randomizing `logits` | < 0.3 | -0.04 | met |" in text
+    assert "over 3 seeds, 200 training steps each" in text
+    assert "under other choices: fill 128 1.2, block2_relu 1" in text
+    results("transfer", transfer_result(gain_points=0.8, grad_cam_ratio=0.89))
+    text = tables.transfer()
+    assert "| 0.8 (`top_block`) | **missed** |" in text and "| 0.89 | **missed** |" in text
