@@ -9,7 +9,7 @@ takes one core, like a browser and a video call), run the notebook top to bottom
 print one line per run: pass or the failing cell and its error, the seconds from kernel start to
 shutdown, how many of them the cells took, and the slowest cell. The busy
 process is killed when the lesson's runs end, also when a run fails or is interrupted. Exits 1 if
-any run failed. Not part of CI: lessons 05 and 06 take a few minutes each under load. Without the
+any run failed. Not part of CI: lessons 06 and 07 take a few minutes each under load. Without the
 VGG16 ImageNet weights, run it with ``COURSE_VGG16_WEIGHTS=random`` (lesson 04 stops otherwise).
 """
 

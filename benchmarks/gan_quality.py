@@ -1,8 +1,8 @@
-"""Lesson 05's DCGAN against the TensorFlow-tutorial DCGAN, for the same wall-clock budget, by FID.
+"""Lesson 06's DCGAN against the TensorFlow-tutorial DCGAN, for the same wall-clock budget, by FID.
 
     python -m benchmarks.gan_quality [--seconds 180] [--out FILE]
 
-The lesson's DCGAN is the one notebook 05 trains, ``helpers.gan_training.lesson_dcgan()``: generator
+The lesson's DCGAN is the one notebook 06 trains, ``helpers.gan_training.lesson_dcgan()``: generator
 width 128, discriminator width 32, Adam 4e-4 (beta_1 0.5), batch 64, and samples drawn from the
 moving average of its generator's weights.
 The tutorial's configuration is described in its builders below. Both train on all 60,000

@@ -1,4 +1,4 @@
-"""Which training tricks help lesson 05's DCGAN? Each variant changes one setting of the baseline, or two.
+"""Which training tricks help lesson 06's DCGAN? Each variant changes one setting of the baseline, or two.
 
     python -m benchmarks.gan_tricks [--steps 2000] [--out FILE]
 

@@ -1,10 +1,10 @@
-"""Lesson 05's GAN against lesson 06's diffusion model, on the same data and the same yardstick.
+"""Lesson 06's GAN against lesson 07's diffusion model, on the same data and the same yardstick.
 
     python -m benchmarks.generators [--minutes 10] [--samples 10000] [--out FILE]
 
 Three measurements, in one process on this machine:
 
-1. **The same wall-clock budget.** Lesson 05's DCGAN and lesson 06's diffusion model, each as its
+1. **The same wall-clock budget.** Lesson 06's DCGAN and lesson 07's diffusion model, each as its
    notebook builds it, train from scratch for ``--minutes`` each on all 60,000 training images; FID
    of each (the GAN's moving-average generator; the diffusion model's moving average, sampled with
    the record's default settings).
@@ -15,7 +15,7 @@ Three measurements, in one process on this machine:
    with 5 to 50 steps, at its default guidance, with ``--curve-samples`` samples per point.
 
 FID compares ``--samples`` samples with as many test images, on the shipped classifier's features.
-Lesson 06's targets for the shipped diffusion model are checked against the GAN measured in the same
+Lesson 07's targets for the shipped diffusion model are checked against the GAN measured in the same
 run: at most half its FID, at least 90% of samples drawn as asked with no class below 70%, and
 10,000 samples in at most 10 minutes. Prints JSON; ``python -m benchmarks.tables`` turns it into the
 README's table.
@@ -102,7 +102,7 @@ def sampler_curve(real_features: np.ndarray) -> dict:
 
 
 def targets(shipped: dict) -> dict:
-    """Lesson 06's targets for the shipped diffusion model: each one's bound, measured value and verdict."""
+    """Lesson 07's targets for the shipped diffusion model: each one's bound, measured value and verdict."""
     gan_fid, model = shipped["gan"]["fid"], shipped["diffusion"]
     accuracy = model["class_accuracy"]
     checks = {  # name: (measured, bound, True when the bound is an upper one)

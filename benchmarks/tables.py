@@ -41,6 +41,7 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 PROFILES = ("smoke", "live", "full")
+NOT_MEASURED, TIME_COMMAND = "not measured yet", "python -m benchmarks.notebook_times"
 SMOKE_TOTAL_TARGET_S, LIVE_EACH_TARGET_S = 180, 60
 LESSON_OVER_TUTORIAL_TARGET, SHIPPED_OVER_TUTORIAL_TARGET = 0.3, 0.1
 
@@ -92,19 +93,38 @@ def _lesson_seconds(notebook: str) -> dict[str, float | None]:
     return {"smoke": seconds.get("smoke"), "live": seconds.get("live"), "full": full}
 
 
+def _not_measured(notebooks: list[str]) -> str:
+    """The command that times ``notebooks``, lessons without a row in ``notebook_times.json`` yet."""
+    return f"`{TIME_COMMAND} --notebooks {' '.join(name[:2] for name in notebooks)}`"
+
+
 def lesson_times() -> str:
-    """Whole-notebook seconds per lesson and profile, with the live and smoke targets checked."""
+    """Whole-notebook seconds per lesson and profile, with the live and smoke targets checked. Every
+    lesson in notebooks/ has a row; one that ``notebook_times.json`` does not time yet says so."""
     times = load("notebook_times")
-    rows = []
-    for name in sorted(times["seconds"]):
+    rows, unmeasured = [], []
+    for name in sorted(set(times["seconds"]) | {path.name for path in NOTEBOOKS}):
         link = f"[{name[:2]}](notebooks/{name})"
-        rows.append([link, *(_seconds(value) for value in _lesson_seconds(name).values())])
+        seconds = _lesson_seconds(name)
+        if name not in times["seconds"] and all(value is None for value in seconds.values()):
+            rows.append([link, *[NOT_MEASURED] * len(PROFILES)])
+            unmeasured.append(name)
+        else:
+            rows.append([link, *(_seconds(value) for value in seconds.values())])
     smoke = sum(s.get("smoke", 0) for s in times["seconds"].values())
-    live = max(s["live"] for s in times["seconds"].values() if "live" in s)
+    live = max((s["live"] for s in times["seconds"].values() if "live" in s), default=0.0)
+    missing = (
+        f" Lesson{'s' if len(unmeasured) > 1 else ''} {', '.join(name[:2] for name in unmeasured)}: "
+        f"{NOT_MEASURED}, so the smoke total leaves {'them' if len(unmeasured) > 1 else 'it'} out "
+        f"({_not_measured(unmeasured)} times {'them' if len(unmeasured) > 1 else 'it'})."
+        if unmeasured
+        else ""
+    )
     return _table(["lesson", "smoke", "live", "full"], rows) + (
         f"\nAll smoke runs together: {smoke:.0f} s (target ≤ {SMOKE_TOTAL_TARGET_S} s: "
         f"{_met(smoke <= SMOKE_TOTAL_TARGET_S)}). Slowest live run: {live} s (target ≤ {LIVE_EACH_TARGET_S} s "
-        f"each: {_met(live <= LIVE_EACH_TARGET_S)}). Latest run {times['date']} on {times['machine']}; lesson 04 "
+        f"each: {_met(live <= LIVE_EACH_TARGET_S)}).{missing} Latest run {times['date']} on {times['machine']}; "
+        "lesson 04 "
         f"last timed with VGG16 weights: {times['vgg16_weights']} (`benchmarks/results/notebook_times.json`; full runs "
         f"of lessons 03 and 04 from `cnn_accuracy.json` and `narrow_vgg_accuracy.json`).\n"
     )
@@ -116,10 +136,11 @@ def _duration(seconds: float) -> str:
 
 
 def lesson_run_time(notebook: str) -> str:
-    """One sentence for a lesson's title cell: how long running it takes in each profile, as measured."""
+    """One sentence for a lesson's title cell: how long running it takes in each profile, as measured
+    (a new lesson, not timed yet, says so and names the command that times it)."""
     timed = {profile: value for profile, value in _lesson_seconds(notebook).items() if value is not None}
     if not timed:
-        raise ValueError(f"{notebook}: no run time in benchmarks/results; run: python -m benchmarks.notebook_times")
+        return f"How long running it takes: {NOT_MEASURED} ({_not_measured([notebook])} times it).\n"
     parts = [f"{_duration(value)} in `{profile}`" for profile, value in timed.items()]
     listed = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
     untimed = " or ".join(f"`{profile}`" for profile in PROFILES if profile not in timed)
@@ -185,12 +206,12 @@ def narrow_vgg_recipes() -> str:
 
 
 def gan_quality() -> str:
-    """Lesson 05's DCGAN, the tutorial configuration and the shipped generator, by FID."""
+    """Lesson 06's DCGAN, the tutorial configuration and the shipped generator, by FID."""
     result, record = load("gan_quality"), json.loads((PRETRAINED / "fashion_generator.json").read_text())
     minutes = f"{result['seconds'] / 60:g} min"
     rows = [
         ["TensorFlow-tutorial DCGAN", f"{minutes} ({result['tutorial_dcgan']['steps']:,} steps)"],
-        ["lesson 05's DCGAN", f"{minutes} ({result['lesson_dcgan']['steps']:,} steps)"],
+        ["lesson 06's DCGAN", f"{minutes} ({result['lesson_dcgan']['steps']:,} steps)"],
         [
             "shipped generator (`data/pretrained/`)",
             f"{record['steps']:,} steps, about {record['train_seconds'] / 60:.0f} min",
@@ -200,7 +221,7 @@ def gan_quality() -> str:
     rows = [[*row, f"{s['fid']:.2f}", f"{s['smallest_class_share']:.1%}"] for row, s in zip(rows, scores)]
     lesson, shipped = result["lesson_over_tutorial_fid"], result["shipped_over_tutorial_fid"]
     return _table(["generator", "training", "FID", "smallest class share"], rows, right=2) + (
-        f"\nRatios to the tutorial configuration's FID: lesson 05's DCGAN **{lesson}×** (target ≤ "
+        f"\nRatios to the tutorial configuration's FID: lesson 06's DCGAN **{lesson}×** (target ≤ "
         f"{LESSON_OVER_TUTORIAL_TARGET}: {_met(lesson <= LESSON_OVER_TUTORIAL_TARGET)}), the shipped generator "
         f"**{shipped}×** (target ≤ {SHIPPED_OVER_TUTORIAL_TARGET}: {_met(shipped <= SHIPPED_OVER_TUTORIAL_TARGET)}). "
         f"Two samples of real images score {result['real_vs_real_fid']}. Measured {result['date']} on "
@@ -235,7 +256,7 @@ def conv_speed() -> str:
 GAN_TRICK_LABELS = {
     "no average": "no moving average",
     "label smoothing 0.9": "one-sided label smoothing, real label 0.9",
-    "discriminator width 32, learning rate 4e-4": "discriminator width 32, learning rate 4e-4 (lesson 05's DCGAN)",
+    "discriminator width 32, learning rate 4e-4": "discriminator width 32, learning rate 4e-4 (lesson 06's DCGAN)",
     "generator width 256": "generator width 256 (the shipped generator)",
 }
 
@@ -266,7 +287,7 @@ def _generators_verdict(result: dict) -> str:
 
 
 def generators() -> str:
-    """Lesson 05's GAN against lesson 06's diffusion model, and lesson 06's targets (``generators.json``)."""
+    """Lesson 06's GAN against lesson 07's diffusion model, and lesson 07's targets (``generators.json``)."""
     result = load("generators")
     gan, model = result["shipped"]["gan"], result["shipped"]["diffusion"]
     accuracy = model["class_accuracy"]
@@ -299,7 +320,7 @@ def generators() -> str:
         ],
     )
     verdicts = _table(
-        ["lesson 06's target for the shipped diffusion model", "target", "measured", ""],
+        ["lesson 07's target for the shipped diffusion model", "target", "measured", ""],
         [
             [
                 name,

@@ -299,7 +299,7 @@ def _avg_pool_counting_padding(x, size, stride):
     return ops.pool2d(padded, size, stride, "valid", "avg")
 
 
-# --- lesson 05: GAN losses ------------------------------------------------------------------------
+# --- lesson 06: GAN losses ------------------------------------------------------------------------
 
 
 def check_discriminator_loss(fn: Callable[[Any, Any], Any]) -> bool:
@@ -354,7 +354,7 @@ def _bce(logits: np.ndarray, label: float) -> float:
     return float(np.mean(np.maximum(logits, 0) - logits * label + np.log1p(np.exp(-np.abs(logits)))))
 
 
-# --- lesson 06: diffusion -------------------------------------------------------------------------
+# --- lesson 07: diffusion -------------------------------------------------------------------------
 
 # A short, steep linear schedule (DDPM's, over 50 steps): neighbouring steps differ enough that an
 # answer off by one timestep is told apart from the right one.

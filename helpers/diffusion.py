@@ -1,7 +1,7 @@
-"""Lesson 06's diffusion model: noise schedules, ``q_sample``, a small class-conditional U-Net, the
+"""Lesson 07's diffusion model: noise schedules, ``q_sample``, a small class-conditional U-Net, the
 noise-prediction train step, and the DDPM and DDIM samplers with classifier-free guidance.
 
-Conventions: images are (N, 28, 28, 1) in [-1, 1], as in lesson 05. Diffusion time is an integer
+Conventions: images are (N, 28, 28, 1) in [-1, 1], as in lesson 06. Diffusion time is an integer
 timestep ``t = 0 .. T-1``; ``alpha_bar[t]`` is the share of signal variance left after noising timesteps 0..t, so
 ``x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps``. Class labels are 0..9, and
 ``NO_CLASS`` (10) stands for "no label": the network learns both, which is what guidance needs.

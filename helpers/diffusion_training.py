@@ -1,4 +1,4 @@
-"""Lesson 06's diffusion model trained through the course's resumable loop (:mod:`helpers.loop`).
+"""Lesson 07's diffusion model trained through the course's resumable loop (:mod:`helpers.loop`).
 
 ``python -m helpers.train diffusion`` uses it to train the model shipped in ``data/pretrained/``.
 """

@@ -1,4 +1,4 @@
-"""Lesson 05's GAN: a DCGAN for 28x28 Fashion-MNIST, its losses, a train step written with GradientTape,
+"""Lesson 06's GAN: a DCGAN for 28x28 Fashion-MNIST, its losses, a train step written with GradientTape,
 and the 2-D ring of Gaussians it warms up on.
 
 Images inside the GAN are in [-1, 1] (the generator ends in tanh); :func:`helpers.pixels.to_pixels`
@@ -205,7 +205,7 @@ def load_pretrained_generator(path: str | Path = GENERATOR_PATH) -> keras.Model:
 def ring_of_gaussians(
     n: int, modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lesson 05's 2-D warm-up data: ``n`` points from ``modes`` small Gaussians evenly spaced on a circle.
+    """Lesson 06's 2-D warm-up data: ``n`` points from ``modes`` small Gaussians evenly spaced on a circle.
 
     Returns:
         points, float32 (n, 2), an equal share from each mode; and the mode centers, float32 (modes, 2).

@@ -1,7 +1,7 @@
-"""Lesson 05's GAN trained through the course's resumable loop (:mod:`helpers.loop`).
+"""Lesson 06's GAN trained through the course's resumable loop (:mod:`helpers.loop`).
 
 ``python -m helpers.train generator`` uses it to train the generator shipped in ``data/pretrained/``;
-:func:`lesson_dcgan` is the DCGAN that notebook 05 trains and ``benchmarks/`` measure.
+:func:`lesson_dcgan` is the DCGAN that notebook 06 trains and ``benchmarks/`` measure.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .environment import keras
 from .loop import ResumableTraining
 from .pixels import require_unit_range
 
-# Lesson 05's DCGAN: the networks' sizes and the training settings, in one place (notebook 05 checks that
+# Lesson 06's DCGAN: the networks' sizes and the training settings, in one place (notebook 06 checks that
 # it trains these; benchmarks/gan_quality.py and benchmarks/generators.py train them as "the lesson's").
 LESSON_DCGAN = {
     "generator": {"latent_dim": 64, "width": 128},
@@ -86,7 +86,7 @@ class GanTraining(ResumableTraining):
 
 
 def lesson_dcgan(seed: int = 0) -> GanTraining:
-    """Lesson 05's DCGAN (:data:`LESSON_DCGAN`), untrained, ready to train on images in [-1, 1]."""
+    """Lesson 06's DCGAN (:data:`LESSON_DCGAN`), untrained, ready to train on images in [-1, 1]."""
     return GanTraining(
         gan.build_generator(**LESSON_DCGAN["generator"]),
         gan.build_discriminator(**LESSON_DCGAN["discriminator"]),

@@ -1,5 +1,5 @@
 """Measuring models: classification metrics (lessons 03 and 04), and scores of generated images (lessons
-05 and 06): FID, a Fréchet distance of the shipped classifier's features; KID, its unbiased cousin for
+06 and 07): FID, a Fréchet distance of the shipped classifier's features; KID, its unbiased cousin for
 small samples; class coverage, spread, and each sample's nearest training image (a memorization check)."""
 
 from __future__ import annotations

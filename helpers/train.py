@@ -2,8 +2,8 @@
 JSON record.
 
     python -m helpers.train classifier   # data/pretrained/fashion_classifier.weights.h5 (lesson 03 on)
-    python -m helpers.train generator    # data/pretrained/fashion_generator.weights.h5 (lesson 05)
-    python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.weights.h5 (lesson 06)
+    python -m helpers.train generator    # data/pretrained/fashion_generator.weights.h5 (lesson 06)
+    python -m helpers.train diffusion    # data/pretrained/fashion_diffusion.weights.h5 (lesson 07)
     python -m helpers.train backbone     # data/pretrained/fashion_backbone.weights.h5 (lesson 05, transfer)
 
 Each command's defaults are the shipped model's settings, so the command alone remakes it.
@@ -184,7 +184,7 @@ def _rounded(value, digits: int):
 
 
 def train_generator(args: argparse.Namespace) -> dict | None:
-    """Train lesson 05's generator as ``args`` say (see :func:`main`), save it with its record, return the record.
+    """Train lesson 06's generator as ``args`` say (see :func:`main`), save it with its record, return the record.
 
     Resumable like :func:`train_diffusion`: the checkpoint and the progress file are written at every
     FID report. Returns ``None`` when interrupted before the end.
@@ -223,7 +223,7 @@ def train_generator(args: argparse.Namespace) -> dict | None:
 
 
 def train_diffusion(args: argparse.Namespace) -> dict | None:
-    """Train lesson 06's diffusion model as ``args`` say (see :func:`main`); save it with its record.
+    """Train lesson 07's diffusion model as ``args`` say (see :func:`main`); save it with its record.
 
     Resumable: every ``--save-every`` steps the whole state goes to ``--checkpoint``, and the run's
     progress (training seconds, machines, FID so far) to a JSON file beside it, so the record adds up
@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = commands.add_parser("classifier", help="the Fashion-MNIST classifier of lesson 03 and later")
     classifier.add_argument("--epochs", type=int, default=15)
     classifier.add_argument("--out", type=Path, default=CLASSIFIER_PATH)
-    generator = commands.add_parser("generator", help="lesson 05's pretrained GAN generator (resumable)")
+    generator = commands.add_parser("generator", help="lesson 06's pretrained GAN generator (resumable)")
     generator.add_argument("--steps", type=int, default=47_200, help="total steps, counting resumed ones")
     generator.add_argument("--width", type=int, default=256, help="generator width (channels of its 7x7 map)")
     generator.add_argument("--d-width", type=int, default=64, help="discriminator width")
@@ -390,7 +390,7 @@ def _check_steps(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 def _add_diffusion_parser(commands) -> None:
     from .diffusion import MODEL_PATH
 
-    diffusion = commands.add_parser("diffusion", help="lesson 06's class-conditional diffusion model (resumable)")
+    diffusion = commands.add_parser("diffusion", help="lesson 07's class-conditional diffusion model (resumable)")
     diffusion.add_argument("--steps", type=int, default=40_000, help="total steps, counting resumed ones")
     diffusion.add_argument("--widths", type=int, nargs=3, default=[16, 32, 64], help="U-Net channels at 28, 14, 7")
     diffusion.add_argument("--embedding-dim", type=int, default=128)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +27,10 @@ def test_each_lesson_says_in_its_title_cell_how_long_it_runs():
 
 @pytest.fixture
 def results(tmp_path, monkeypatch):
-    """Point the tables at a results folder of made-up files; returns a function that writes one."""
+    """Point the tables at a results folder of made-up files, and at no lessons but the ones those files
+    time; returns a function that writes one."""
     monkeypatch.setattr(tables, "RESULTS", tmp_path)
+    monkeypatch.setattr(tables, "NOTEBOOKS", ())
 
     def write(name: str, content: dict) -> None:
         (tmp_path / f"{name}.json").write_text(json.dumps(content))
@@ -46,6 +49,19 @@ def test_lesson_times_lists_each_lesson_and_checks_both_targets(results):
     assert "| [01](notebooks/01_b.ipynb) | 100 s | 59.0 s | - |" in text
     assert "All smoke runs together: 170 s (target ≤ 180 s: met)" in text
     assert "Slowest live run: 59.0 s (target ≤ 60 s each: met)" in text and "weights: random" in text
+
+
+def test_a_lesson_without_a_row_in_the_times_has_one_that_says_not_measured_yet(results, monkeypatch):
+    results("notebook_times", times({"00_a.ipynb": {"smoke": 70.0, "live": 50.0}}))
+    monkeypatch.setattr(tables, "NOTEBOOKS", (tables.ROOT / "notebooks" / "00_a.ipynb", Path("06_y.ipynb")))
+    text = tables.lesson_times()
+    assert "| [06](notebooks/06_y.ipynb) | not measured yet | not measured yet | not measured yet |" in text
+    assert "| [00](notebooks/00_a.ipynb) | 70.0 s | 50.0 s | - |" in text
+    assert (
+        "All smoke runs together: 70 s (target ≤ 180 s: met). Slowest live run: 50.0 s (target ≤ 60 s each: met). "
+        "Lesson 06: not measured yet, so the smoke total leaves it out "
+        "(`python -m benchmarks.notebook_times --notebooks 06` times it)."
+    ) in text
 
 
 def test_missed_time_targets_are_marked(results):
@@ -136,8 +152,13 @@ def test_a_lesson_run_time_names_each_profile_in_minutes_or_seconds(results):
 def test_a_lesson_run_time_says_which_profile_was_not_timed(results):
     results("notebook_times", times({"05_x.ipynb": {"smoke": 25.4, "live": 47.4}}))
     assert "47 s in `live` (measured on: 2 cores; not yet timed in `full`)." in tables.lesson_run_time("05_x.ipynb")
-    with pytest.raises(ValueError, match="06_y.ipynb: no run time"):
-        tables.lesson_run_time("06_y.ipynb")
+
+
+def test_a_lesson_not_timed_yet_says_so_and_names_the_command(results):
+    results("notebook_times", times({"05_x.ipynb": {"smoke": 25.4, "live": 47.4}}))
+    assert tables.lesson_run_time("06_y.ipynb") == (
+        "How long running it takes: not measured yet (`python -m benchmarks.notebook_times --notebooks 06` times it).\n"
+    )
 
 
 def test_a_changed_time_makes_the_notebook_stale_and_rewriting_keeps_the_rest(results, tmp_path):

@@ -227,7 +227,7 @@ def freeze_widgets(notebook: nbformat.NotebookNode) -> None:
 
 
 def inline_gifs(notebook: nbformat.NotebookNode) -> None:
-    """Show GIF outputs (lesson 05's training animation) as HTML images: nbconvert renders no image/gif."""
+    """Show GIF outputs (lesson 06's training animation) as HTML images: nbconvert renders no image/gif."""
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             gif = output.get("data", {}).pop("image/gif", None)
