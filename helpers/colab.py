@@ -81,8 +81,9 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, str(course))'''
 
 
-def sync_notebook(path: Path, url: str, ref: str) -> None:
-    """Rewrite one notebook's badge (first markdown cell) and setup cell (first code cell) for ``url`` and ``ref``."""
+def sync_notebook(path: Path, url: str, ref: str, root: Path = REPO_ROOT) -> None:
+    """Rewrite one notebook's badge (first markdown cell) and setup cell (first code cell) for ``url`` and ``ref``;
+    the badge opens ``path`` itself, relative to the repository ``root``."""
     import json
 
     from .files import atomic_write
@@ -94,16 +95,19 @@ def sync_notebook(path: Path, url: str, ref: str) -> None:
     text = "".join(title["source"])
     if not BADGE_PATTERN.search(text):
         raise ValueError(f"{path}: its first markdown cell has no Open In Colab badge to rewrite")
-    new_badge = badge(url, ref, f"{path.parent.name}/{path.name}")
+    new_badge = badge(url, ref, path.relative_to(root).as_posix())
     title["source"] = BADGE_PATTERN.sub(lambda _: new_badge, text).splitlines(keepends=True)
     setup["source"] = setup_cell(url, ref).splitlines(keepends=True)
-    atomic_write(path, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    # Sorted keys, as nbformat and tools/translations.py write them: a synced Chinese notebook is then the
+    # same bytes as one built anew.
+    atomic_write(path, json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def sync_notebooks(url: str, ref: str, root: Path = REPO_ROOT) -> list[Path]:
-    """:func:`sync_notebook` for every notebook in ``root/notebooks``; returns their paths."""
+    """:func:`sync_notebook` for every notebook in ``root/notebooks`` and the Chinese edition's in
+    ``root/notebooks/zh``; returns their paths."""
     github_slug(url)  # validate before touching any file
-    paths = sorted((root / "notebooks").glob("*.ipynb"))
+    paths = sorted((root / "notebooks").glob("*.ipynb")) + sorted((root / "notebooks" / "zh").glob("*.ipynb"))
     for path in paths:
-        sync_notebook(path, url, ref)
+        sync_notebook(path, url, ref, root)
     return paths

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from tests.notebook_utils import ROOT, LessonRuns, build_site_tool
+from tests.notebook_utils import EDITION, ROOT, LessonRuns, executed_lessons
 
 # `pytest notebooks/NN.ipynb` runs a lesson through nbval in a kernel that inherits this process's
 # environment: no widgets there either (helpers.live.widgets_wanted).
@@ -30,6 +30,7 @@ def keras_home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def lesson_runs() -> LessonRuns:
-    """Every lesson, executed once per session in the test profile into _build/pytest/executed/."""
-    lessons = build_site_tool().find_lessons()
-    return LessonRuns(lessons, ROOT / "_build" / "pytest" / "executed", os.environ.get("COURSE_PROFILE", "smoke"))
+    """Every lesson of the edition under test, executed once per session in the test profile into
+    _build/pytest/executed/ (the Chinese edition's into executed-zh/)."""
+    folder = ROOT / "_build" / "pytest" / ("executed" if EDITION == "en" else f"executed-{EDITION}")
+    return LessonRuns(executed_lessons(), folder, os.environ.get("COURSE_PROFILE", "smoke"))

@@ -14,6 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# Which edition the suite executes: "en" (the default) or "zh", the Chinese notebooks, whose code cells are the
+# English ones byte for byte (tests/test_translations.py). The drift check executes "zh", so each run of CI
+# executes each lesson once per environment and both editions are executed somewhere.
+EDITIONS = {"en": ROOT / "notebooks", "zh": ROOT / "notebooks" / "zh"}
+EDITION = os.environ.get("COURSE_EDITION", "en")
+if EDITION not in EDITIONS:
+    raise ValueError(f"COURSE_EDITION: expected one of {sorted(EDITIONS)}, got {EDITION!r}")
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}  # the metadata of a tiny test notebook
 CELL_TIMEOUT = 600  # seconds one cell may take in the tests' runs; a smoke cell takes seconds
 
@@ -50,6 +57,11 @@ def load_tool(name: str) -> ModuleType:
 def build_site_tool() -> ModuleType:
     """tools/build_site.py as a module, one for the whole session, so its ``BuildError`` is one class."""
     return load_tool("build_site")
+
+
+def executed_lessons() -> list:
+    """The lessons of the edition the suite executes (``COURSE_EDITION``), as ``build_site.Lesson`` objects."""
+    return build_site_tool().find_lessons(EDITIONS[EDITION])
 
 
 class LessonRuns:

@@ -6,7 +6,9 @@ import types
 import pytest
 
 from helpers import colab
-from tests.notebook_utils import NOTEBOOKS, read
+from tests.notebook_utils import NOTEBOOKS, ROOT, load_tool, read
+
+BOTH_EDITIONS = NOTEBOOKS + sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))
 
 URL = "https://github.com/someone/my-course"
 REF = "v1.2.3"
@@ -84,10 +86,12 @@ def test_each_notebooks_own_setup_cell_installs_the_course_only_on_colab(path, m
     assert colab.repo_url() in clone and install[-2:] == ["-e", clone[-1]]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", BOTH_EDITIONS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def test_badge_and_clone_open_the_release_tag_of_the_package_version(path):
     tag = colab.release_tag(colab.package_version())
     cells = read(path).cells
+    opened = path.relative_to(ROOT).as_posix()
+    assert f"/{opened})" in cells[0].source, f"the badge must open {opened} itself"
     badge_ref = re.search(r"/blob/([^/]+)/notebooks/", cells[0].source)[1]
     clone_ref = re.search(
         r'REPO_URL, COURSE_REF = "[^"]+", "([^"]+)"', next(c for c in cells if c.cell_type == "code").source
@@ -95,3 +99,15 @@ def test_badge_and_clone_open_the_release_tag_of_the_package_version(path):
     assert badge_ref == clone_ref == tag, (
         f"badge opens {badge_ref}, clone takes {clone_ref}; the version's tag is {tag}"
     )
+
+
+def test_syncing_to_a_fork_keeps_the_chinese_edition_as_its_build_makes_it(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    colab.sync_notebooks(URL, REF, tmp_path)
+    chinese = read(tmp_path / "notebooks" / "zh" / "02_pooling.ipynb").cells[0].source
+    assert f"{URL.removeprefix('https://github.com/')}/blob/{REF}/notebooks/zh/02_pooling.ipynb)" in chinese
+    translations = load_tool("translations")
+    assert translations.build(tmp_path) == [], "a synced Chinese notebook is what the build writes"
+    assert translations.check(tmp_path) == []

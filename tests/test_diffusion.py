@@ -215,8 +215,11 @@ def test_sampling_in_chunks_joins_images_and_trajectories_as_one_batch_would(tin
     whole, whole_path = diffusion.sample(tiny_unet, 5, labels, seed=2, steps=3, batch_size=5, trajectory=True)
     chunked, chunked_path = diffusion.sample(tiny_unet, 5, labels, seed=2, steps=3, batch_size=2, trajectory=True)
     assert chunked.shape == (5, 28, 28, 1) and chunked_path.shape == (4, 5, 28, 28, 1)
-    np.testing.assert_allclose(chunked, whole, atol=1e-5)
-    np.testing.assert_allclose(chunked_path, whole_path, atol=1e-5)
+    # float32 convolutions round differently for another batch size (oneDNN picks its kernel by shape): on an
+    # AMD EPYC a few pixels of 3,920 moved by 1e-3 after 3 steps. A chunk with the wrong noise or labels moves
+    # every pixel by about 1, so a tight mean and a loose maximum tell the two apart.
+    for got, expected in ((chunked, whole), (chunked_path, whole_path)):
+        assert np.abs(got - expected).mean() < 1e-5 and np.abs(got - expected).max() < 1e-2
     np.testing.assert_array_equal(chunked_path[-1], chunked)  # the trajectory ends at the images returned
 
 

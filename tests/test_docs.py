@@ -90,3 +90,15 @@ def test_the_readmes_pins_are_requirements_txts():
     pythons = " to ".join(".".join(map(str, v)) for v in (OLDEST_PYTHON, NEWEST_PYTHON))
     expected = [pythons, newest["tensorflow"], keras, newest["numpy"], newest["matplotlib"], newest["pillow"]]
     assert version_rows()["pinned"] == expected
+
+
+def test_the_chinese_readme_maps_every_chinese_lesson_and_states_the_weights_file_exactly():
+    from helpers.weights import VGG16_IMAGENET
+
+    chinese = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(notebooks/zh/(\d\d_\w+\.ipynb)\)", section(chinese, "## 课程地图"))
+    assert links == [path.name for path in NOTEBOOKS], "README.zh-CN.md's course map: one row per lesson, in order"
+    assert all((ROOT / "notebooks" / "zh" / name).is_file() for name in links)
+    for fact in (VGG16_IMAGENET.name, f"{VGG16_IMAGENET.size:,}", VGG16_IMAGENET.md5, "dataset-fashion-mnist"):
+        assert fact in chinese, f"README.zh-CN.md must state {fact} as the English README does"
+    assert "(README.md)" in chinese and "(README.zh-CN.md)" in README, "each README links the other"

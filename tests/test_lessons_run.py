@@ -16,10 +16,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tests.notebook_utils import KERNEL, NOTEBOOKS, ROOT, LessonRuns, build_site_tool
+from tests.notebook_utils import EDITION, EDITIONS, KERNEL, ROOT, LessonRuns, build_site_tool, executed_lessons
 
 build_site = build_site_tool()
-LESSONS = build_site.find_lessons()
+LESSONS = executed_lessons()
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.path.name for lesson in LESSONS])
@@ -89,7 +89,7 @@ def test_each_lesson_runs_once_in_the_site_builds_environment(tiny_runs):
     assert printed == ["live\n", "random 1 1\n"], "and no widgets in a run nobody watches"
     written = nbformat.read(runs.folder / good.path.name, as_version=4)
     assert written.metadata[build_site.RUN_RECORD]["random_weights"] == "no weights on this test machine"
-    assert "in the live profile" in written.metadata[build_site.RUN_RECORD]["footer"]
+    assert "in the live profile" in build_site.footer(written.metadata[build_site.RUN_RECORD])
 
 
 def test_a_dying_kernel_fails_its_lesson_naming_the_cell(tmp_path):
@@ -100,7 +100,7 @@ def test_a_dying_kernel_fails_its_lesson_naming_the_cell(tmp_path):
 
 
 def test_the_default_run_takes_every_lesson_once(request):
-    assert [lesson.path for lesson in LESSONS] == NOTEBOOKS
+    assert [lesson.path for lesson in LESSONS] == sorted(EDITIONS[EDITION].glob("*.ipynb"))
     # nbval would run the lessons a second time if it collected notebooks/ by default.
     assert request.config.getini("testpaths") == ["tests"]
 
@@ -109,3 +109,6 @@ def test_one_lesson_named_on_the_command_line_still_runs_through_nbval():
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "notebooks/02_pooling.ipynb"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and "notebooks/02_pooling.ipynb::Cell 0" in result.stdout, result.stdout[-2000:]
+    command[-1] = "notebooks/zh/02_pooling.ipynb"  # the Chinese edition's too
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and "notebooks/zh/02_pooling.ipynb::Cell 0" in result.stdout, result.stdout[-2000:]

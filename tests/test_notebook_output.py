@@ -5,9 +5,9 @@ import re
 import nbformat
 import pytest
 
-from tests.notebook_utils import build_site_tool
+from tests.notebook_utils import executed_lessons
 
-LESSONS = build_site_tool().find_lessons()
+LESSONS = executed_lessons()
 
 NOISE = re.compile(
     r"(Warning|WARNING|warnings\.warn|oneDNN|absl::|cuda|cuInit|I0000|E0000|W0000|`input_shape`|"

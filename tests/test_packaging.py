@@ -7,7 +7,7 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-PIN = re.compile(r"^\s*-?\s*([A-Za-z0-9_.-]+)\s*==?\s*([0-9][^\s#]*)")
+PIN = re.compile(r"^\s*-?\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*==?\s*([0-9][^\s#]*)")
 CONDA_PYTHON = re.search(r"^  - python=([\d.]+)$", (ROOT / "environment.yml").read_text(), re.MULTILINE)[1]
 
 

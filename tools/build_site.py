@@ -14,8 +14,11 @@
    ``--executed`` can render the site again, or from the test suite's run, without executing anything.
 3. nbconvert writes _build/site/: index.html from the README's course map, one page per lesson (its
    outputs, figures, GIF and math, links to Colab, the source and the neighbouring lessons) and one
-   reveal.js slideshow per lesson. The site is assembled in a staging folder and replaces the old one
-   only when complete.
+   reveal.js slideshow per lesson, each in English and in Chinese (index.zh-CN.html from
+   README.zh-CN.md, NN_name.zh-CN.html with the text of notebooks/zh/ and the outputs of the one English
+   run: the code is the same). Each page links to itself in the other language, and every figure gets
+   the alt text of its cell's metadata. Pagefind indexes the pages of each language for the search box.
+   The site is assembled in a staging folder and replaces the old one only when complete.
 
 Without the VGG16 ImageNet weights, lesson 04 runs with random weights, as in CI, and its page says so.
 """
@@ -23,8 +26,10 @@ Without the VGG16 ImageNet weights, lesson 04 runs with random weights, as in CI
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import hashlib
+import html
 import importlib.metadata
 import os
 import platform
@@ -32,6 +37,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,12 +67,47 @@ RANDOM_WEIGHTS_BANNER = (
 )
 # The executed notebook's metadata key for how it ran: its page's footer and why VGG16 had random weights.
 RUN_RECORD = "course_site_run"
+ALT = "alt"  # a code cell's metadata key: what each figure it shows is, for a reader who cannot see it
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 class BuildError(RuntimeError):
     """A notebook failed, or the tools the build needs are missing."""
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of the site: its pages' names, its README and the words of its page furniture."""
+
+    code: str  # the pages' <html lang>
+    suffix: str  # "01_convolution{suffix}.html"
+    subfolder: str  # where its notebooks are, inside the English lessons' folder
+    notebooks: str  # the same, relative to the repository (for links)
+    readme: str
+    course_map: str  # the README heading whose table is the index page
+    switch: str  # the link to this language, in this language
+    labels: dict[str, str]
+    banner: str
+    footer: str
+
+
+ENGLISH = Language(
+    "en", "", "", "notebooks", "README.md", "Course map", "English",
+    {"home": "Course home", "previous": "\u2190 Previous lesson", "next": "Next lesson \u2192",
+     "colab": "Open in Colab", "source": "Source notebook", "slides": "Slides", "search": "Search the course"},
+    RANDOM_WEIGHTS_BANNER,
+    "Executed on {day} in the {profile} profile with {versions}, Python {python}.",
+)  # fmt: skip
+CHINESE = Language(
+    "zh-CN", ".zh-CN", "zh", "notebooks/zh", "README.zh-CN.md", "课程地图", "中文",
+    {"home": "课程首页", "previous": "\u2190 上一课", "next": "下一课 \u2192", "colab": "在 Colab 中打开",
+     "source": "源笔记本", "slides": "幻灯片", "search": "搜索课程"},
+    "本页面构建时没有 VGG16 的 ImageNet 权重（{reason}），所以 VGG16 用的是随机权重，下面的预测没有意义。"
+    "在 Colab 中打开本课，Keras 会下载权重，你就能看到真实的预测。",
+    "{day} 以 {profile} 配置执行，使用 {versions}、Python {python}。",
+)  # fmt: skip
+LANGUAGES = (ENGLISH, CHINESE)
 
 
 @dataclass(frozen=True)
@@ -85,11 +126,17 @@ class Lesson:
 
     @property
     def page(self) -> str:
-        return f"{self.stem}.html"
+        return self.page_in(ENGLISH)
 
     @property
     def slides(self) -> str:
-        return f"{self.stem}.slides.html"
+        return self.slides_in(ENGLISH)
+
+    def page_in(self, language: Language) -> str:
+        return f"{self.stem}{language.suffix}.html"
+
+    def slides_in(self, language: Language) -> str:
+        return f"{self.stem}{language.suffix}.slides.html"
 
 
 def find_lessons(notebooks: Path = NOTEBOOKS) -> list[Lesson]:
@@ -129,6 +176,7 @@ def copy_assets(node_modules: Path, static: Path) -> None:
     shutil.copy2(node_modules / "requirejs" / "require.js", static / "require.js")
     shutil.copy2(node_modules / "jquery" / "dist" / "jquery.min.js", static / "jquery.min.js")
     shutil.copy2(TEMPLATES / "course.css", static / "course.css")
+    shutil.copy2(TEMPLATES / "course-search.js", static / "course-search.js")
 
 
 def random_weights_reason() -> str | None:
@@ -170,7 +218,7 @@ class Execution:
     def run(self, lesson: Lesson, executed: Path, timeout: int) -> nbformat.NotebookNode:
         """``lesson`` executed, with its run record, and written to ``executed/<its name>`` atomically."""
         notebook = execute(lesson, timeout, self.env)
-        notebook.metadata[RUN_RECORD] = {"footer": build_footer(self.profile), "random_weights": self.random_weights}
+        notebook.metadata[RUN_RECORD] = {"run": run_facts(self.profile), "random_weights": self.random_weights}
         executed.mkdir(parents=True, exist_ok=True)
         atomic_write(executed / lesson.path.name, nbformat.writes(notebook))
         return notebook
@@ -226,13 +274,35 @@ def freeze_widgets(notebook: nbformat.NotebookNode) -> None:
     notebook.metadata.pop("widgets", None)
 
 
-def inline_gifs(notebook: nbformat.NotebookNode) -> None:
-    """Show GIF outputs (lesson 06's training animation) as HTML images: nbconvert renders no image/gif."""
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+
+
+def figures_with_alt(notebook: nbformat.NotebookNode, name: str) -> None:
+    """Show every figure (PNG, JPEG, and GIF, which nbconvert does not render) as an HTML image whose alt
+    text is the cell's ``metadata.alt``: one string per figure, or one for every figure the cell shows.
+
+    nbconvert's templates write ``<img>`` without ``alt``; a reader who cannot see the figure gets nothing.
+
+    Raises:
+        BuildError: naming the notebook ``name`` and the cell, when a figure has no alt text.
+    """
     for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            gif = output.get("data", {}).pop("image/gif", None)
-            if gif:
-                output.data["text/html"] = f'<img alt="animation" src="data:image/gif;base64,{gif.strip()}">'
+        outputs = [o for o in cell.get("outputs", []) if any(t in o.get("data", {}) for t in IMAGE_TYPES)]
+        alts = cell.get("metadata", {}).get(ALT, [])
+        if not outputs:
+            continue
+        if len(alts) not in (1, len(outputs)) or not all(isinstance(a, str) and a.strip() for a in alts):
+            raise BuildError(
+                f"{name}: cell {cell.get('id', '?')} shows {len(outputs)} figure(s), and its metadata "
+                f"'{ALT}' has {len(alts)} description(s); expected one per figure, or one for all "
+                f"(a list of non-empty strings in the English notebook, translated in notebooks/po)"
+            )
+        for index, output in enumerate(outputs):
+            kind = next(t for t in IMAGE_TYPES if t in output.data)
+            data = "".join(output.data.pop(kind).split())
+            alt = html.escape(alts[index if len(alts) > 1 else 0], quote=True)
+            output.data.pop("text/plain", None)  # "<Figure size ...>" under the image says nothing
+            output.data["text/html"] = f'<img class="course-figure" alt="{alt}" src="data:{kind};base64,{data}">'
 
 
 def strip_badges(notebook: nbformat.NotebookNode) -> None:
@@ -247,31 +317,71 @@ def uses_random_weights(notebook: nbformat.NotebookNode) -> bool:
                for cell in notebook.cells for output in cell.get("outputs", []))  # fmt: skip
 
 
-def page_links(lessons: list[Lesson], index: int, url: str, ref: str) -> dict:
-    """What a lesson's header and footer link to: home, neighbours, Colab, the source, its slides."""
-    lesson = lessons[index]
-    notebook = f"notebooks/{lesson.path.name}"
+def index_page(language: Language) -> str:
+    return f"index{language.suffix}.html"
+
+
+def other_language(language: Language) -> Language:
+    return CHINESE if language is ENGLISH else ENGLISH
+
+
+def page_links(lessons: list[Lesson], index: int, url: str, ref: str, language: Language = ENGLISH) -> dict:
+    """What a lesson's header and footer link to: home, neighbours, Colab, the source, its slides, and the
+    same lesson in the other language."""
+    lesson, other = lessons[index], other_language(language)
+    notebook = f"{language.notebooks}/{lesson.path.name}"
     return {
-        "home": "index.html",
-        "previous": lessons[index - 1].page if index > 0 else None,
-        "next": lessons[index + 1].page if index + 1 < len(lessons) else None,
+        "home": index_page(language),
+        "previous": lessons[index - 1].page_in(language) if index > 0 else None,
+        "next": lessons[index + 1].page_in(language) if index + 1 < len(lessons) else None,
         "colab": colab.colab_url(url, ref, notebook),
         "source": f"{url}/blob/{ref}/{notebook}",
-        "slides": lesson.slides,
+        "slides": lesson.slides_in(language),
+        "language": {"href": lesson.page_in(other), "code": other.code, "label": other.switch},
     }
 
 
-def course_map(readme: str, lessons: list[Lesson]) -> str:
+def course_map(readme: str, lessons: list[Lesson], language: Language = ENGLISH) -> str:
     """The README's title, first paragraph and course map, with links pointing at the site's pages."""
     title = readme.split("\n", 1)[0]
     intro = readme.split("\n\n")[1]
-    match = re.search(r"^## Course map\n(.*?)(?=^#)", readme, re.MULTILINE | re.DOTALL)
+    heading = f"## {language.course_map}"
+    match = re.search(rf"^{heading}\n(.*?)(?=^#)", readme, re.MULTILINE | re.DOTALL)
     if match is None:
-        raise BuildError("README.md has no '## Course map' section to make the index from")
+        raise BuildError(f"{language.readme} has no '{heading}' section to make the index from")
     table = match.group(1).strip()
     for lesson in lessons:
-        table = table.replace(f"(notebooks/{lesson.path.name})", f"({lesson.page})")
-    return f"{title}\n\n{intro}\n\n## Course map\n\n{table}\n"
+        table = table.replace(f"({language.notebooks}/{lesson.path.name})", f"({lesson.page_in(language)})")
+    return f"{title}\n\n{intro}\n\n{heading}\n\n{table}\n"
+
+
+def with_text_of(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The executed ``notebook`` with the text of the notebook at ``path`` (the English lesson, or the Chinese
+    edition's copy in notebooks/zh/): its markdown cells and its figures' alt text. Code cells and outputs
+    stay as they ran, so an alt text written after the run needs no new run.
+
+    Raises:
+        BuildError: when ``path`` is missing or its code is not the code that ran.
+    """
+    fix = "run: python tools/translations.py build" if path.parent.name == "zh" else "execute the lessons again"
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    if not path.is_file():
+        raise BuildError(f"{shown} is missing; {fix}")
+    cells = {cell.get("id"): cell for cell in nbformat.read(path, as_version=4).cells}
+    result = copy.deepcopy(notebook)
+    for cell in result.cells:
+        text = cells.get(cell.get("id"))
+        if (
+            text is None
+            or text.cell_type != cell.cell_type
+            or (cell.cell_type == "code" and text.source != cell.source)
+        ):
+            raise BuildError(f"{shown}: cell {cell.get('id')} is not the one that ran; {fix}")
+        if cell.cell_type == "markdown":
+            cell.source = text.source
+        elif ALT in text.metadata:
+            cell.metadata[ALT] = text.metadata[ALT]
+    return result
 
 
 def title(notebook: nbformat.NotebookNode) -> str:
@@ -283,11 +393,14 @@ def title(notebook: nbformat.NotebookNode) -> str:
     return "Keras vision course"
 
 
-def render(notebook: nbformat.NotebookNode, links: dict, banner: str | None, footer: str, slides: bool) -> str:
+def render(notebook: nbformat.NotebookNode, links: dict, banner: str | None, footer: str, slides: bool,
+           language: Language = ENGLISH) -> str:  # fmt: skip
     """One HTML document: a page (nbconvert's lab template plus our header) or a reveal.js slideshow."""
     from nbconvert import HTMLExporter, SlidesExporter
 
-    common = {"mathjax_url": MATHJAX_URL, "require_js_url": f"{STATIC}/require.js",
+    # nbconvert takes ISO 639-1 codes only ("zh"); the region goes into <html lang> below.
+    short = language.code.split("-")[0]
+    common = {"mathjax_url": MATHJAX_URL, "require_js_url": f"{STATIC}/require.js", "language_code": short,
               "jquery_url": f"{STATIC}/jquery.min.js", "exclude_anchor_links": True}  # fmt: skip
     templates = {"extra_template_basedirs": [str(TEMPLATES)]}
     if slides:
@@ -296,15 +409,22 @@ def render(notebook: nbformat.NotebookNode, links: dict, banner: str | None, foo
                                   reveal_theme="white", reveal_scroll=True, **templates, **common)  # fmt: skip
     else:
         exporter = HTMLExporter(template_name="course", **templates, **common)
-    resources = {"course": {"links": links, "banner": banner, "footer": footer}, "metadata": {"name": title(notebook)}}
-    html, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return html
+    course = {"links": links, "banner": banner, "footer": footer, "labels": language.labels}
+    resources = {"course": course, "metadata": {"name": title(notebook)}}
+    html_text, _ = exporter.from_notebook_node(notebook, resources=resources)
+    return html_text.replace(f'<html lang="{short}">', f'<html lang="{language.code}">', 1)
 
 
-def build_footer(profile: str) -> str:
+def run_facts(profile: str) -> dict[str, str]:
+    """What a page's footer says about the run: the day, the profile and the versions."""
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in ("tensorflow", "keras", "numpy"))
-    day = datetime.date.today().isoformat()
-    return f"Executed on {day} in the {profile} profile with {versions}, Python {platform.python_version()}."
+    return {"day": datetime.date.today().isoformat(), "profile": profile, "versions": versions,
+            "python": platform.python_version()}  # fmt: skip
+
+
+def footer(record: dict, language: Language = ENGLISH) -> str:
+    """The footer of a page made from an executed notebook's run record."""
+    return language.footer.format(**record["run"])
 
 
 def choose(lessons: list[Lesson], only: list[str] | None) -> list[Lesson]:
@@ -332,8 +452,21 @@ def read_executed(lesson: Lesson, executed: Path) -> tuple[nbformat.NotebookNode
     return notebook, record
 
 
+def render_lesson(notebook: nbformat.NotebookNode, lesson: Lesson, links: dict, record: dict, language: Language,
+                  out: Path) -> None:  # fmt: skip
+    """Write ``lesson``'s page and slides in ``language`` into ``out`` from its executed ``notebook``."""
+    notebook = with_text_of(notebook, lesson.path.parent / language.subfolder / lesson.path.name)
+    figures_with_alt(notebook, f"{language.notebooks}/{lesson.path.name}")
+    strip_badges(notebook)
+    reason = record["random_weights"]
+    banner = language.banner.format(reason=reason) if uses_random_weights(notebook) else None
+    for slides, name in ((False, lesson.page_in(language)), (True, lesson.slides_in(language))):
+        (out / name).write_text(render(notebook, links, banner, footer(record, language), slides, language))
+
+
 def render_site(lessons: list[Lesson], chosen: list[Lesson], executed: Path, out: Path, node_modules: Path) -> Path:
-    """Write ``out/site`` from the ``chosen`` lessons' executed notebooks in ``executed``; returns it.
+    """Write ``out/site`` from the ``chosen`` lessons' executed notebooks in ``executed``, in English and in
+    Chinese, with a search index of both (Pagefind); returns it.
 
     The site is staged in ``out/site.staging`` and replaces ``out/site`` only when complete.
     """
@@ -344,23 +477,59 @@ def render_site(lessons: list[Lesson], chosen: list[Lesson], executed: Path, out
     for lesson in chosen:
         notebook, record = read_executed(lesson, executed)
         freeze_widgets(notebook)
-        inline_gifs(notebook)
-        strip_badges(notebook)
-        reason = record["random_weights"]
-        banner = RANDOM_WEIGHTS_BANNER.format(reason=reason) if uses_random_weights(notebook) else None
-        links = page_links(lessons, lessons.index(lesson), url, ref)
-        (staging / lesson.page).write_text(render(notebook, links, banner, record["footer"], slides=False))
-        (staging / lesson.slides).write_text(render(notebook, links, banner, record["footer"], slides=True))
-    footer = record["footer"]  # the lessons ran in one profile, with one set of versions: the index says so too
-    readme = (ROOT / "README.md").read_text()
-    home = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(course_map(readme, lessons))])
-    links = {"home": None, "previous": None, "next": lessons[0].page, "colab": None, "source": None, "slides": None}
-    (staging / "index.html").write_text(render(home, links, None, footer, slides=False))
-
+        for language in LANGUAGES:
+            links = page_links(lessons, lessons.index(lesson), url, ref, language)
+            render_lesson(notebook, lesson, links, record, language, staging)
+    for language in LANGUAGES:
+        readme = (ROOT / language.readme).read_text(encoding="utf-8")
+        home = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(course_map(readme, lessons, language))])
+        other = other_language(language)
+        links = {
+            "home": None,
+            "previous": None,
+            "next": lessons[0].page_in(language),
+            "colab": None,
+            "source": None,
+            "slides": None,
+            "language": {"href": index_page(other), "code": other.code, "label": other.switch},
+        }
+        # The lessons ran in one profile, with one set of versions: the index says so too.
+        (staging / index_page(language)).write_text(
+            render(home, links, None, footer(record, language), False, language)
+        )
+    index_search(staging)
     site = out / "site"
     shutil.rmtree(site, ignore_errors=True)
     staging.rename(site)
     return site
+
+
+HAN = "\u3400-\u9fff\uf900-\ufaff"  # the CJK ideographs of Chinese text
+BETWEEN_HAN = re.compile(rf"(?<=[{HAN}])(?=[{HAN}])")
+
+
+def index_search(site: Path) -> None:
+    """Pagefind's search index of every page (not the slides), one per language, into ``site/pagefind``.
+
+    The pages mark what to index (``data-pagefind-body``). Chinese is indexed one character a word: Pagefind
+    segments the pages with jieba when it indexes them but a query with the browser's Intl.Segmenter, and the
+    two cut technical terms differently (jieba keeps 步幅 whole, Chromium's ICU splits it into 步 and 幅), so
+    a search for 步幅 missed the lessons that teach it. The pages' search box (tools/site/course-search.js) cuts
+    a query the same way, so the pages that use a term most come first.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        for page in site.glob("*.html"):
+            text = page.read_text(encoding="utf-8")
+            if page.name.endswith(f"{CHINESE.suffix}.html"):
+                text = BETWEEN_HAN.sub(" ", text)  # a copy for the index alone; the page keeps its text
+            (Path(folder) / page.name).write_text(text, encoding="utf-8")
+        output = site / "pagefind"
+        command = [sys.executable, "-m", "pagefind", "--site", folder, "--output-path", str(output), "--silent"]
+        result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(
+            f"the search index failed ({' '.join(command)}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
 
 
 def build(

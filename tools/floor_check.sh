@@ -24,7 +24,7 @@ echo "== floor: the lower bounds of pyproject.toml, exactly, on Python $oldest"
 "$uv" pip install -q --python "$venv/bin/python" --resolution lowest-direct -e .
 # The test tools as a contributor gets them; what is installed already stays (no upgrades).
 "$uv" pip install -q --python "$venv/bin/python" "$(grep -E '^pytest==' requirements-dev.txt)" "$(grep -E '^nbval==' requirements-dev.txt)" \
-    "$(grep -E '^nbclient==' requirements-dev.txt)" ipykernel
+    "$(grep -E '^nbclient==' requirements-dev.txt)" "$(grep -E '^polib==' requirements-dev.txt)" ipykernel
 # The versions installed must be the bounds themselves, or this check tests something else.
 python - <<'PY'
 import importlib.metadata as metadata, re, sys
