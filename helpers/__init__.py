@@ -15,7 +15,7 @@ _FROM_ENVIRONMENT = ("device_name", "seed_everything", "setup", "status_line")
 _FROM_TIMING = ("peak_memory_bytes",)  # standard library only: no TensorFlow imported for it
 
 __all__ = ["PROFILES", "by_profile", "profile", *_FROM_ENVIRONMENT, *_FROM_TIMING]
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 
 def __getattr__(name: str):
